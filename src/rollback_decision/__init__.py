@@ -1,0 +1,69 @@
+"""rollback_decision: an operations policy for rolling back bad deployments, as typed,
+testable rules.
+
+The pipeline a decision flows through, one module or package per stage::
+
+    facts (Incident) → policy (load, validate, compile rules/) → engine (decide) → Decision
+                                                               → front ends (cli, notebook)
+"""
+
+from rollback_decision.decision import (
+    Action,
+    Authority,
+    Checklist,
+    Communication,
+    Decision,
+    Monitoring,
+    PlanStep,
+    PolicyIdentity,
+    RationaleStep,
+    Warning,
+)
+from rollback_decision.engine import decide
+from rollback_decision.errors import (
+    DecisionError,
+    EngineUnavailableError,
+    IncidentError,
+    PolicyError,
+    PolicyProblem,
+    RollbackDecisionError,
+)
+from rollback_decision.facts import (
+    Change,
+    Component,
+    DataScenario,
+    Incident,
+    PointOfNoReturn,
+    Symptom,
+    parse_incident,
+)
+from rollback_decision.policy import Policy, load_policy
+
+__all__ = [
+    "Action",
+    "Authority",
+    "Change",
+    "Checklist",
+    "Communication",
+    "Component",
+    "DataScenario",
+    "Decision",
+    "DecisionError",
+    "EngineUnavailableError",
+    "Incident",
+    "IncidentError",
+    "Monitoring",
+    "PlanStep",
+    "PointOfNoReturn",
+    "Policy",
+    "PolicyError",
+    "PolicyIdentity",
+    "PolicyProblem",
+    "RationaleStep",
+    "RollbackDecisionError",
+    "Symptom",
+    "Warning",
+    "decide",
+    "load_policy",
+    "parse_incident",
+]

@@ -1,0 +1,179 @@
+"""Stage 3: run a compiled policy's tables over an incident's facts, explain, assemble.
+
+An engine only answers one question — which rules of this table match these facts? — through
+a :data:`Matcher`. Everything else (combining matches, setting outputs, the rationale and the
+Decision) is shared here, so every engine gives the same decision from the same matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from rollback_decision.decision import Action, Decision, RationaleStep
+from rollback_decision.errors import DecisionError
+from rollback_decision.facts import Incident
+from rollback_decision.policy import CompiledRule, CompiledTable, Policy
+from rollback_decision.policy.templates import Template
+
+__all__ = ["Matcher", "Trace", "assemble", "explain", "incident_facts", "run"]
+
+#: Given a table and the facts so far, the indexes of the matching rules in table order.
+#: For a "first" table an engine may stop at the first match.
+Matcher = Callable[[CompiledTable, Mapping[str, Any]], Sequence[int]]
+#: The facts after every table, and the indexes of the rules each table fired.
+Trace = tuple[dict[str, Any], dict[str, tuple[int, ...]]]
+
+
+def incident_facts(incident: Incident) -> dict[str, Any]:
+    """The facts rules read: the incident's fields with ``change`` flattened beside them."""
+    facts = dict(incident.__dict__)
+    del facts["change"]
+    facts.update(incident.change.__dict__)
+    return facts
+
+
+def run(policy: Policy, incident: Incident, matcher: Matcher) -> Trace:
+    facts = incident_facts(incident)
+    fired: dict[str, tuple[int, ...]] = {}
+    for table in policy.tables:
+        matches = tuple(matcher(table, facts))
+        if table.combine == "collect":
+            _collect(table, matches, facts)
+        else:
+            if not matches:
+                raise DecisionError(table.id, "no rule matched the incident (a gap in the policy)")
+            if table.combine == "unique" and len(matches) > 1:
+                ids = ", ".join(table.rules[i].id for i in matches)
+                raise DecisionError(table.id, f"several rules matched a unique table: {ids}")
+            matches = matches[:1]
+            for name, value, source in table.rules[matches[0]].sets:
+                facts[name] = facts[source] if source is not None else value
+        fired[table.id] = matches
+    return facts, fired
+
+
+def _collect(table: CompiledTable, matches: tuple[int, ...], facts: dict[str, Any]) -> None:
+    gathered: dict[str, list[Any]] = {name: [] for name in table.outputs}
+    for index in matches:
+        for name, value, source in table.rules[index].sets:
+            gathered[name].append(facts[source] if source is not None else value)
+    for name, values in gathered.items():
+        how = table.aggregates[name]
+        if not values:
+            facts[name] = None if table.outputs[name].nullable else _EMPTY[how]
+        elif how == "sum":
+            facts[name] = sum(values)
+        elif how == "max":
+            facts[name] = max(values)
+        elif how == "min":
+            facts[name] = min(values)
+        elif how == "any":
+            facts[name] = any(values)
+        else:
+            facts[name] = all(values)
+
+
+_EMPTY: dict[str, Any] = {"sum": 0, "max": None, "min": None, "any": False, "all": True}
+
+
+class _Explainer:
+    """Builds the rationale: each step is preceded by the steps that produced what it read."""
+
+    def __init__(self, policy: Policy, facts: Mapping[str, Any], fired: Mapping[str, tuple[int, ...]]):
+        self.policy = policy
+        self.facts = facts
+        self.fired = fired
+        self.done: set[str] = set()
+        self.steps: list[RationaleStep] = []
+
+    def need(self, names: frozenset[str] | tuple[str, ...]) -> None:
+        for name in names:
+            table = self.policy.producers.get(name.partition(".")[0])
+            if table is not None and table not in self.done:
+                self.table(table)
+
+    def table(self, table_id: str) -> None:
+        self.done.add(table_id)
+        table = self.policy.table(table_id)
+        fired = self.fired[table_id]
+        if table.combine == "first":
+            chosen = fired[0]
+            for rule in table.rules[:chosen]:
+                self.need(rule.reads)
+                if rule.if_not is not None:
+                    self.say(rule, rule.if_not)
+            self.fire(table, table.rules[chosen])
+        else:
+            for rule in table.rules:
+                self.need(rule.reads)
+            for index in fired:
+                self.fire(table, table.rules[index])
+
+    def fire(self, table: CompiledTable, rule: CompiledRule) -> None:
+        self.need(rule.reads)
+        self.need(tuple(source for _, _, source in rule.sets if source is not None))
+        if rule.because is not None:
+            self.need(tuple(n for n in rule.because.names if n.partition(".")[0] not in table.outputs))
+            self.say(rule, rule.because)
+
+    def say(self, rule: CompiledRule, template: Template) -> None:
+        if template.is_static:
+            text = template.text
+        else:
+            self.need(template.names)
+            text = template.render({name: self.value(name) for name in template.names})
+        self.steps.append(RationaleStep.model_construct(rule_id=rule.id, section=rule.section, text=text))
+
+    def value(self, name: str) -> Any:
+        head, _, field = name.partition(".")
+        if not field:
+            if head in self.facts:
+                return self.facts[head]
+            return self.policy.parameters[head]
+        authority = self.policy.authorities[self.facts[head]]
+        names = self.policy.role_names
+        if field == "decided_by":
+            return authority.decided_by_name
+        if field == "approval":
+            return authority.approval_name
+        if field in ("approvers", "notify"):
+            return [names[r] for r in getattr(authority, field)]
+        return getattr(authority, field)
+
+
+def explain(
+    policy: Policy,
+    facts: Mapping[str, Any],
+    fired: Mapping[str, tuple[int, ...]],
+    roots: Sequence[str],
+) -> list[RationaleStep]:
+    explainer = _Explainer(policy, facts, fired)
+    explainer.need(tuple(roots))
+    return explainer.steps
+
+
+def assemble(policy: Policy, trace: Trace) -> Decision:
+    facts, fired = trace
+    action = Action(facts["action"])
+    reports_type = policy.actions[action].reports_rollback_type
+    roots = ["action", "rollback_type", "rollback_eta", "authority"] if reports_type else [
+        "action",
+        "authority",
+    ]
+    authority_id = facts["authority"]
+    eta = facts["rollback_eta"] if reports_type else None
+    return Decision.model_construct(
+        action=action,
+        authority=policy.authorities[authority_id] if authority_id is not None else None,
+        rollback_type=facts["rollback_type"] if reports_type else None,
+        rollback_eta_minutes=eta,
+        rollback_eta_estimated=bool(facts["rollback_eta_estimated"]) if reports_type else False,
+        rationale=explain(policy, facts, fired, roots),
+        plan=[],
+        checklists=[],
+        monitoring=[],
+        warnings=[],
+        communication=None,
+        policy=policy.identity,
+    )

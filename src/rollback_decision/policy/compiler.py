@@ -1,0 +1,577 @@
+"""Stage 2b: check what the merged rules mean, then compile them once into a ``Policy``.
+
+Checks: every name a rule uses (facts, parameters, roles, approvals, authorities, actions,
+outputs) exists and has the right type; tables are ordered so that each reads only the
+incident and the outputs of tables before it; every Decision field is produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from rollback_decision.decision import Action, Authority, PolicyIdentity
+from rollback_decision.errors import PolicyProblem, did_you_mean
+from rollback_decision.policy.conditions import (
+    Condition,
+    Predicate,
+    compile_condition,
+    facts_read,
+    parse_condition,
+)
+from rollback_decision.policy.loader import RawPolicy
+from rollback_decision.policy.spec import (
+    ActionSpec,
+    OutputSpec,
+    ParamRef,
+    PolicyDocument,
+    RollbackTypeSpec,
+    RuleSpec,
+    TableSpec,
+)
+from rollback_decision.policy.templates import Template
+from rollback_decision.policy.types import FactType, input_fact_types, parameter_type
+from rollback_decision.policy.yamlio import line_of
+
+__all__ = ["CompiledRule", "CompiledTable", "Policy", "compile_policy"]
+
+COMBINE_STRATEGIES = ("first", "unique", "collect")
+AGGREGATES = {"sum": ("number", "integer"), "max": ("number", "integer"), "min": ("number", "integer"), "any": ("boolean",), "all": ("boolean",)}
+
+#: Facts the engine reads into the Decision, with the type each must have.
+DECISION_FACTS = {
+    "action": "action",
+    "authority": "authority",
+    "rollback_type": "integer",
+    "rollback_eta": "number",
+    "rollback_eta_estimated": "boolean",
+}
+#: Fields of an authority row that texts may use as ``{authority.FIELD}``.
+AUTHORITY_TEXT_FIELDS = (
+    "situation",
+    "decided_by",
+    "approval",
+    "min_approvers",
+    "approvers",
+    "notify",
+)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    index: int
+    section: str
+    condition: Condition
+    predicate: Predicate
+    #: (output, literal value or None, fact to copy or None)
+    sets: tuple[tuple[str, Any, str | None], ...]
+    because: Template | None
+    if_not: Template | None
+    #: facts the condition reads
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CompiledTable:
+    id: str
+    section: str
+    combine: str
+    outputs: Mapping[str, FactType]
+    aggregates: Mapping[str, str]
+    rules: tuple[CompiledRule, ...]
+
+    def rule(self, rule_id: str) -> CompiledRule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, validated and compiled policy. Build it with :func:`load_policy`."""
+
+    identity: PolicyIdentity
+    parameters: Mapping[str, Any]
+    tables: tuple[CompiledTable, ...]
+    authorities: Mapping[str, Authority]
+    actions: Mapping[Action, ActionSpec]
+    rollback_types: Mapping[int, RollbackTypeSpec]
+    role_names: Mapping[str, str]
+    document: PolicyDocument
+    #: which table produces each derived fact
+    producers: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    def table(self, table_id: str) -> CompiledTable:
+        for table in self.tables:
+            if table.id == table_id:
+                return table
+        raise KeyError(table_id)
+
+    def __repr__(self) -> str:
+        ident = self.identity
+        return f"<Policy {ident.name} {ident.version} {ident.content_hash[:12]}>"
+
+
+class _Checker:
+    def __init__(self, raw: RawPolicy, problems: list[PolicyProblem]) -> None:
+        self.raw = raw
+        self.doc = raw.document
+        self.problems = problems
+
+    def problem(
+        self,
+        section: str,
+        ident: str,
+        message: str,
+        *subpath: str | int,
+        rule_id: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        try:
+            file, line = self.raw.where(section, ident, *subpath)
+        except KeyError:
+            file, line = "(policy)", None
+        if key is None:
+            key = ".".join(str(p) for p in (section, ident, *subpath) if section != "tables")
+            if section == "tables":
+                key = ".".join(str(p) for p in subpath) or None
+        self.problems.append(
+            PolicyProblem(file=file, line=line, rule_id=rule_id, key=key, message=message)
+        )
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    def parameters(self) -> dict[str, tuple[FactType, Any]]:
+        roles = frozenset(self.doc.roles)
+        out: dict[str, tuple[FactType, Any]] = {}
+        for name, spec in self.doc.parameters.items():
+            ptype = parameter_type(spec.type, roles)
+            if ptype is None:
+                choices = [
+                    "number", "integer", "boolean", "string", "role",
+                    "list[symptom]", "list[component]", "list[role]", "list[action]",
+                    "list[string]",
+                ]
+                self.problem(
+                    "parameters", name,
+                    f"unknown parameter type {spec.type!r}{did_you_mean(spec.type, choices)}",
+                    "type",
+                )
+                continue
+            value = spec.default
+            if ptype.kind == "number" and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not ptype.accepts(value):
+                self.problem(
+                    "parameters", name,
+                    f"default must be {ptype.describe()}, got {value!r}"
+                    + (did_you_mean(str(value), map(str, ptype.values or ())) if isinstance(value, str) else ""),
+                    "default",
+                )
+                continue
+            out[name] = (ptype, tuple(value) if isinstance(value, list) else value)
+        return out
+
+    def resolve(
+        self, value: Any, params: Mapping[str, tuple[FactType, Any]], where: tuple[str, str, str]
+    ) -> Any:
+        if isinstance(value, ParamRef):
+            if value.param not in params:
+                self.problem(
+                    where[0], where[1],
+                    f"unknown parameter {value.param!r}{did_you_mean(value.param, params)}",
+                    where[2],
+                )
+                return None
+            return params[value.param][1]
+        return value
+
+    # -- catalogues ---------------------------------------------------------------------------
+
+    def authorities(self, params: Mapping[str, tuple[FactType, Any]]) -> dict[str, Authority]:
+        roles = self.doc.roles
+        out: dict[str, Authority] = {}
+        for ident, spec in self.doc.authorities.items():
+            decided_by = self.resolve(spec.decided_by, params, ("authorities", ident, "decided_by"))
+            min_approvers = self.resolve(
+                spec.min_approvers, params, ("authorities", ident, "min_approvers")
+            )
+            approvers = self.resolve(spec.approvers, params, ("authorities", ident, "approvers"))
+            notify = self.resolve(spec.notify, params, ("authorities", ident, "notify"))
+            ok = True
+            for key, names in (
+                ("decided_by", [decided_by] if decided_by is not None else []),
+                ("approvers", list(approvers or [])),
+                ("notify", list(notify or [])),
+            ):
+                for role in names:
+                    if role not in roles:
+                        ok = False
+                        self.problem(
+                            "authorities", ident,
+                            f"unknown role {role!r}{did_you_mean(str(role), roles)}", key,
+                        )
+            if spec.approval not in self.doc.approvals:
+                ok = False
+                self.problem(
+                    "authorities", ident,
+                    f"unknown approval {spec.approval!r}"
+                    f"{did_you_mean(spec.approval, self.doc.approvals)}",
+                    "approval",
+                )
+            if not isinstance(min_approvers, int) or isinstance(min_approvers, bool):
+                ok = False
+                self.problem(
+                    "authorities", ident,
+                    f"min_approvers must be a whole number, got {min_approvers!r}",
+                    "min_approvers",
+                )
+            if not ok or decided_by is None:
+                continue
+            out[ident] = Authority(
+                situation=spec.situation,
+                decided_by=decided_by,
+                decided_by_name=roles[decided_by].name,
+                approval=spec.approval,
+                approval_name=self.doc.approvals[spec.approval].name,
+                min_approvers=min_approvers,
+                approvers=list(approvers or []),
+                notify=list(notify or []),
+                section=spec.section,
+            )
+        return out
+
+    def actions(self) -> dict[Action, ActionSpec]:
+        out: dict[Action, ActionSpec] = {}
+        values = [a.value for a in Action]
+        for ident, spec in self.doc.actions.items():
+            if ident not in values:
+                self.problem(
+                    "actions", ident, f"unknown action {ident!r}{did_you_mean(ident, values)}"
+                )
+                continue
+            out[Action(ident)] = spec
+        missing = [a.value for a in Action if a not in out]
+        if missing and self.doc.actions:
+            first = next(iter(self.doc.actions))
+            self.problem("actions", first, f"actions not described: {', '.join(missing)}",
+                         key="actions")
+        elif missing:
+            self.problems.append(
+                PolicyProblem(file="(policy)", key="actions", message="no rule file defines 'actions'")
+            )
+        return out
+
+    def rollback_types(self) -> None:
+        present = set(self.doc.rollback_types)
+        if present != {1, 2, 3, 4, 5}:
+            detail = f"has {sorted(present)}" if present else "is missing"
+            self.problems.append(
+                PolicyProblem(
+                    file="(policy)", key="rollback_types",
+                    message=f"must describe types 1, 2, 3, 4 and 5; {detail}",
+                )
+            )
+
+    # -- tables -------------------------------------------------------------------------------
+
+    def pipeline(self) -> list[TableSpec]:
+        tables = {t.id: t for t in self.doc.tables}
+        order = list(self.doc.pipeline or [])
+        out: list[TableSpec] = []
+        seen: set[str] = set()
+        source = self.raw.files and next(
+            (f for f in self.raw.files if f.document and f.document.pipeline is not None), None
+        )
+        for index, name in enumerate(order):
+            if name not in tables or name in seen:
+                message = (
+                    f"table {name!r} listed twice"
+                    if name in seen
+                    else f"unknown table {name!r}{did_you_mean(name, tables)}"
+                )
+                self.problems.append(
+                    PolicyProblem(
+                        file=source.name if source else "(policy)",
+                        line=line_of(source.raw, ("pipeline", index)) if source else None,
+                        key=f"pipeline.{index}",
+                        message=message,
+                    )
+                )
+                continue
+            seen.add(name)
+            out.append(tables[name])
+        for name in tables:
+            if name not in seen and self.doc.pipeline is not None:
+                self.problem("tables", name, f"table {name!r} is not in the pipeline", "id")
+        return out
+
+    def table(
+        self,
+        spec: TableSpec,
+        facts: dict[str, FactType],
+        params: Mapping[str, tuple[FactType, Any]],
+        authority_ids: frozenset[str],
+    ) -> CompiledTable | None:
+        ok = True
+        if spec.combine not in COMBINE_STRATEGIES:
+            ok = False
+            self.problem(
+                "tables", spec.id,
+                f"unknown combine strategy {spec.combine!r}"
+                f"{did_you_mean(spec.combine, COMBINE_STRATEGIES)}; "
+                f"expected one of {', '.join(COMBINE_STRATEGIES)}",
+                "combine",
+            )
+        outputs: dict[str, FactType] = {}
+        aggregates: dict[str, str] = {}
+        for name, out in spec.outputs.items():
+            ftype = self.output_type(spec, name, out, authority_ids)
+            if name in facts:
+                ok = False
+                self.problem(
+                    "tables", spec.id, f"output {name!r} would replace an existing fact",
+                    "outputs", name,
+                )
+            if ftype is None:
+                ok = False
+                continue
+            outputs[name] = ftype
+            if spec.combine == "collect":
+                if out.aggregate not in AGGREGATES:
+                    ok = False
+                    agg = out.aggregate or ""
+                    self.problem(
+                        "tables", spec.id,
+                        f"a collect table says how to aggregate {name!r}: "
+                        f"one of {', '.join(AGGREGATES)}"
+                        + (f", got {agg!r}{did_you_mean(agg, AGGREGATES)}" if agg else ""),
+                        "outputs", name,
+                    )
+                elif ftype.kind not in AGGREGATES[out.aggregate]:
+                    ok = False
+                    self.problem(
+                        "tables", spec.id,
+                        f"cannot aggregate {ftype.describe()} with {out.aggregate!r}",
+                        "outputs", name, "aggregate",
+                    )
+                else:
+                    aggregates[name] = out.aggregate
+            elif out.aggregate is not None:
+                ok = False
+                self.problem(
+                    "tables", spec.id,
+                    f"only collect tables aggregate; this table combines by {spec.combine!r}",
+                    "outputs", name, "aggregate",
+                )
+        known_text = {*facts, *outputs, *params}
+        if "authority" in facts or "authority" in outputs:
+            known_text |= {f"authority.{f}" for f in AUTHORITY_TEXT_FIELDS}
+        rules: list[CompiledRule] = []
+        for index, rule in enumerate(spec.rules):
+            compiled = self.rule(spec, index, rule, facts, outputs, params, known_text)
+            if compiled is None:
+                ok = False
+            else:
+                rules.append(compiled)
+        if not ok:
+            return None
+        return CompiledTable(
+            id=spec.id,
+            section=spec.section,
+            combine=spec.combine,
+            outputs=MappingProxyType(outputs),
+            aggregates=MappingProxyType(aggregates),
+            rules=tuple(rules),
+        )
+
+    def output_type(
+        self, spec: TableSpec, name: str, out: OutputSpec, authority_ids: frozenset[str]
+    ) -> FactType | None:
+        if out.type == "enum":
+            if not out.values:
+                self.problem("tables", spec.id, "an enum output lists its values",
+                             "outputs", name)
+                return None
+            return FactType("enum", frozenset(out.values), out.nullable)
+        if out.type == "integer":
+            return FactType("integer", frozenset(out.values) if out.values else None, out.nullable)
+        if out.type == "action":
+            return FactType("enum", frozenset(a.value for a in Action), out.nullable)
+        if out.type == "authority":
+            return FactType("ref", authority_ids, out.nullable, ref="authorities")
+        return FactType(out.type, None, out.nullable)
+
+    def rule(
+        self,
+        table: TableSpec,
+        index: int,
+        rule: RuleSpec,
+        facts: Mapping[str, FactType],
+        outputs: Mapping[str, FactType],
+        params: Mapping[str, tuple[FactType, Any]],
+        known_text: set[str],
+    ) -> CompiledRule | None:
+        before = len(self.problems)
+        base = ("rules", index)
+
+        def report(message: str, path: tuple[str | int, ...]) -> None:
+            self.problem("tables", table.id, message, *base, *path, rule_id=rule.id)
+
+        condition = parse_condition(rule.when, facts, params, report)
+        sets: list[tuple[str, Any, str | None]] = []
+        for name, value in rule.set.items():
+            here = ("set", name)
+            if name not in outputs:
+                if name in table.outputs:
+                    continue  # its declaration is broken; already reported
+                report(
+                    f"sets {name!r}, which is not an output of table {table.id!r}"
+                    f"{did_you_mean(name, outputs)}",
+                    here,
+                )
+                continue
+            otype = outputs[name]
+            if isinstance(value, dict) and set(value) == {"param"}:
+                pname = str(value["param"])
+                if pname not in params:
+                    report(f"unknown parameter {pname!r}{did_you_mean(pname, params)}", here)
+                    continue
+                ptype, pvalue = params[pname]
+                if not otype.accepts(pvalue):
+                    report(f"{name!r} is {otype.describe()}; parameter {pname!r} is "
+                           f"{ptype.describe()}", here)
+                    continue
+                sets.append((name, pvalue, None))
+            elif isinstance(value, dict) and set(value) == {"fact"}:
+                fname = str(value["fact"])
+                if fname not in facts:
+                    report(f"unknown fact {fname!r}{did_you_mean(fname, facts)}", here)
+                    continue
+                ftype = facts[fname]
+                compatible = ftype.kind == otype.kind or (
+                    ftype.kind in ("number", "integer") and otype.kind in ("number", "integer")
+                )
+                if ftype.kind == "enum" and otype.kind == "enum":
+                    compatible = (ftype.values or set()) <= (otype.values or set())
+                if not compatible:
+                    report(f"{name!r} is {otype.describe()}; fact {fname!r} is "
+                           f"{ftype.describe()}", here)
+                    continue
+                sets.append((name, None, fname))
+            else:
+                if isinstance(value, int) and not isinstance(value, bool) and otype.kind == "number":
+                    value = float(value)
+                if not otype.accepts(value):
+                    hint = (
+                        did_you_mean(value, map(str, otype.values or ()))
+                        if isinstance(value, str) else ""
+                    )
+                    report(f"{name!r} must be {otype.describe()}, got {value!r}{hint}", here)
+                    continue
+                sets.append((name, value, None))
+        if table.combine != "collect":
+            missing = [o for o in outputs if o not in rule.set]
+            if missing:
+                report(f"must set every output of the table; missing {', '.join(missing)}", ("set",))
+
+        def template(text: str | None, key: str, names: set[str]) -> Template | None:
+            if text is None:
+                return None
+            return Template.parse(text, names, lambda m: report(m, (key,)))
+
+        because = template(rule.because, "because", known_text)
+        if_not = template(rule.if_not, "if_not", known_text - set(outputs))
+        if rule.if_not is not None and table.combine != "first":
+            report("'if_not' is said only by rules of first-match tables", ("if_not",))
+        if len(self.problems) > before:
+            return None
+        return CompiledRule(
+            id=rule.id,
+            index=index,
+            section=rule.section or table.section,
+            condition=condition,
+            predicate=compile_condition(condition),
+            sets=tuple(sets),
+            because=because,
+            if_not=if_not,
+            reads=facts_read(condition),
+        )
+
+
+def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | None:
+    """Check and compile ``raw``; on problems, append them and return None."""
+    checker = _Checker(raw, problems)
+    doc = raw.document
+    params = checker.parameters()
+    authorities = checker.authorities(params)
+    actions = checker.actions()
+    checker.rollback_types()
+    facts = dict(input_fact_types())
+    producers: dict[str, str] = {}
+    compiled: list[CompiledTable] = []
+    rule_ids: dict[str, str] = {}
+    for spec in doc.tables:
+        for index, rule in enumerate(spec.rules):
+            if rule.id in rule_ids:
+                checker.problem(
+                    "tables", spec.id,
+                    f"rule id {rule.id!r} is used again (first in table {rule_ids[rule.id]!r})",
+                    "rules", index, "id", rule_id=rule.id,
+                )
+            rule_ids.setdefault(rule.id, spec.id)
+    authority_ids = frozenset(doc.authorities)
+    for spec in checker.pipeline():
+        table = checker.table(spec, facts, params, authority_ids)
+        for name in spec.outputs:
+            if name not in facts:
+                facts[name] = table.outputs[name] if table and name in table.outputs else FactType(
+                    "string", nullable=True
+                )
+                producers[name] = spec.id
+        if table is not None:
+            compiled.append(table)
+    for name, kind in DECISION_FACTS.items():
+        produced = facts.get(name) if name in producers else None
+        expected = {"action": "enum", "authority": "ref"}.get(kind, kind)
+        if produced is None:
+            problems.append(
+                PolicyProblem(
+                    file="(policy)", key=name,
+                    message=f"no table in the pipeline produces {name!r}, which the decision needs",
+                )
+            )
+        elif produced.kind != expected and not (
+            expected == "number" and produced.kind == "integer"
+        ):
+            problems.append(
+                PolicyProblem(
+                    file="(policy)", key=name,
+                    message=f"{name!r} must be of type {kind}, but is {produced.describe()}",
+                )
+            )
+    if problems or doc.policy is None:
+        return None
+    identity = PolicyIdentity(
+        name=doc.policy.name, version=doc.policy.version, content_hash=raw.content_hash
+    )
+    return Policy(
+        identity=identity,
+        parameters=MappingProxyType({k: v for k, (_, v) in params.items()}),
+        tables=tuple(compiled),
+        authorities=MappingProxyType(authorities),
+        actions=MappingProxyType(actions),
+        rollback_types=MappingProxyType(dict(doc.rollback_types)),
+        role_names=MappingProxyType({k: r.name for k, r in doc.roles.items()}),
+        document=doc,
+        producers=MappingProxyType(producers),
+    )
+

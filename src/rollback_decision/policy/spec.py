@@ -1,0 +1,159 @@
+"""The shape of the rule files (``rules/*.yaml``), as pydantic models.
+
+Structure is checked here; meaning (names of facts, parameters, roles; types of values) is
+checked by :mod:`rollback_decision.policy.validate` once every file is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActionSpec",
+    "ApprovalSpec",
+    "AuthoritySpec",
+    "OutputSpec",
+    "ParamRef",
+    "ParameterSpec",
+    "PolicyMeta",
+    "PolicyDocument",
+    "RoleSpec",
+    "RollbackTypeSpec",
+    "RuleSpec",
+    "TableSpec",
+]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+Id = str
+
+
+class ParamRef(BaseModel):
+    """``{param: name}``: the value of a declared parameter."""
+
+    model_config = _STRICT
+    param: str
+
+
+class ParameterSpec(BaseModel):
+    """A named value of the policy that an organisation may override."""
+
+    model_config = _STRICT
+    type: str = Field(
+        description="number, integer, boolean, string, or list[symptom|component|role|string]"
+    )
+    default: Any
+    section: str
+    description: str = ""
+
+
+class RoleSpec(BaseModel):
+    model_config = _STRICT
+    name: str
+    description: str = ""
+
+
+class ApprovalSpec(BaseModel):
+    model_config = _STRICT
+    name: str
+    description: str = ""
+
+
+class AuthoritySpec(BaseModel):
+    """A row of the authority matrix ("DECISION AUTHORITY")."""
+
+    model_config = _STRICT
+    situation: str
+    decided_by: Id | ParamRef
+    approval: Id
+    min_approvers: int | ParamRef
+    approvers: list[Id] | ParamRef = Field(default_factory=list)
+    notify: list[Id] | ParamRef = Field(default_factory=list)
+    section: str
+
+
+class ActionSpec(BaseModel):
+    """What the policy says about one recommended action."""
+
+    model_config = _STRICT
+    summary: str
+    reports_rollback_type: bool
+    section: str
+
+
+class RollbackTypeSpec(BaseModel):
+    """One of the rollback types 1-5 ("ROLLBACK CLASSIFICATION")."""
+
+    model_config = _STRICT
+    name: str
+    budget_minutes: float | ParamRef | None
+    section: str
+    characteristics: list[str] = Field(default_factory=list)
+    mechanisms: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    use_when: list[str] = Field(default_factory=list)
+
+
+class OutputSpec(BaseModel):
+    """A fact a table sets, with its type (checked against every rule that sets it)."""
+
+    model_config = _STRICT
+    type: Literal["boolean", "number", "integer", "enum", "action", "authority"]
+    values: list[Any] | None = None
+    nullable: bool = False
+    aggregate: str | None = Field(
+        default=None, description="collect tables only: sum, max, min, any, all"
+    )
+    description: str = ""
+
+
+class RuleSpec(BaseModel):
+    """One rule: when its condition holds, it sets outputs and says why."""
+
+    model_config = _STRICT
+    id: Id
+    section: str | None = None
+    when: Any = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    because: str | None = None
+    if_not: str | None = Field(
+        default=None,
+        description="first tables: said when the rule was checked and did not match",
+    )
+
+
+class TableSpec(BaseModel):
+    """A decision table: rules, and how their matches combine."""
+
+    model_config = _STRICT
+    id: Id
+    section: str
+    combine: str = Field(description="first, unique or collect")
+    description: str = ""
+    outputs: dict[str, OutputSpec]
+    rules: list[RuleSpec] = Field(min_length=1)
+
+
+class PolicyMeta(BaseModel):
+    model_config = _STRICT
+    name: str
+    version: str
+    title: str = ""
+    source: str = ""
+
+
+class PolicyDocument(BaseModel):
+    """One rule file. Every section is optional; together the files must hold them all."""
+
+    model_config = _STRICT
+    policy: PolicyMeta | None = None
+    pipeline: list[Id] | None = None
+    parameters: dict[Id, ParameterSpec] = Field(default_factory=dict)
+    roles: dict[Id, RoleSpec] = Field(default_factory=dict)
+    approvals: dict[Id, ApprovalSpec] = Field(default_factory=dict)
+    authorities: dict[Id, AuthoritySpec] = Field(default_factory=dict)
+    actions: dict[Id, ActionSpec] = Field(default_factory=dict)
+    rollback_types: dict[int, RollbackTypeSpec] = Field(default_factory=dict)
+    tables: list[TableSpec] = Field(default_factory=list)

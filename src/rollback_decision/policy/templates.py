@@ -1,0 +1,75 @@
+"""Texts with ``{name}`` placeholders, checked when the policy loads.
+
+A placeholder names a fact, a parameter, or a field of a referenced catalogue entry
+(``{authority.decided_by}``). Substitution is plain text replacement: no attribute access,
+no format specs, nothing evaluated. ``{{`` and ``}}`` stand for literal braces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from rollback_decision.errors import did_you_mean
+
+__all__ = ["Template", "format_value"]
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+
+
+def format_value(value: Any) -> str:
+    """How a fact reads in a sentence."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return ", ".join(format_value(v) for v in value) or "none"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Template:
+    text: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def parse(
+        cls,
+        text: str,
+        known: Collection[str],
+        report: Callable[[str], None],
+    ) -> Template:
+        names: list[str] = []
+        for match in _PLACEHOLDER.finditer(text):
+            name = match.group(1)
+            if name is None:
+                continue
+            if not _NAME.fullmatch(name):
+                report(f"placeholder {{{name}}} is not a name (letters, digits, _ and one '.')")
+            elif name not in known:
+                report(f"unknown placeholder {{{name}}}{did_you_mean(name, known)}")
+            else:
+                names.append(name)
+        return cls(text, tuple(dict.fromkeys(names)))
+
+    @property
+    def is_static(self) -> bool:
+        return not self.names
+
+    def render(self, values: Mapping[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name is None:
+                return match.group(0)[0]
+            return format_value(values[name])
+
+        return _PLACEHOLDER.sub(replace, self.text)
