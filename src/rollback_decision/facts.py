@@ -6,13 +6,14 @@ They say *what is observed*; what the policy makes of it lives in ``rules/``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rollback_decision.errors import IncidentError
+from rollback_decision.errors import IncidentError, did_you_mean
 
 __all__ = [
     "Change",
@@ -21,6 +22,7 @@ __all__ = [
     "Incident",
     "PointOfNoReturn",
     "Symptom",
+    "load_incident",
     "parse_incident",
 ]
 
@@ -178,7 +180,7 @@ def parse_incident(data: Incident | Mapping[str, Any], *, source: str | None = N
     try:
         return Incident.model_validate(dict(data))
     except ValidationError as exc:
-        problems = [
+        problems: list[tuple[str | None, str]] = [
             (_describe(err["loc"]), _explain(err)) for err in exc.errors(include_url=False)
         ]
         raise IncidentError.from_problems(source, problems) from None
@@ -187,12 +189,38 @@ def parse_incident(data: Incident | Mapping[str, Any], *, source: str | None = N
 def _explain(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown field"
+        loc = err["loc"]
+        model: type[BaseModel] = Change if loc and loc[0] == "change" else Incident
+        return "unknown field" + did_you_mean(str(loc[-1]), model.model_fields)
     if kind == "missing":
         return "field required"
     ctx = err.get("ctx") or {}
-    if kind == "enum" and "expected" in ctx:
-        return f"expected one of {ctx['expected']}, got {err['input']!r}"
-    if kind == "literal_error" and "expected" in ctx:
-        return f"expected {ctx['expected']}, got {err['input']!r}"
+    if kind in ("enum", "literal_error") and "expected" in ctx:
+        choices = re.findall(r"'([^']*)'", str(ctx["expected"]))
+        hint = did_you_mean(str(err["input"]), choices)
+        many = "one of " if len(choices) > 2 else ""
+        return f"expected {many}{ctx['expected']}, got {err['input']!r}{hint}"
     return f"{err['msg'][0].lower()}{err['msg'][1:]}, got {err['input']!r}"
+
+
+def load_incident(path: str) -> Incident:
+    """Read an incident from a YAML or JSON file (``-`` for standard input)."""
+    import sys
+    from pathlib import Path
+
+    from rollback_decision.policy.yamlio import YamlReadError, read_yaml_text, to_plain
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise IncidentError(source=name, field=None, message=f"cannot read file: {reason}") from None
+    try:
+        data = read_yaml_text(text)
+    except YamlReadError as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        raise IncidentError(source=name, field=None, message=where + exc.message) from None
+    if data is None:
+        data = {}
+    return parse_incident(to_plain(data), source=name)

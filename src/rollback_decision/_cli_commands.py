@@ -1,0 +1,72 @@
+"""The click commands behind :mod:`rollback_decision.cli` (needs the ``cli`` extra)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from rollback_decision.engine import ENGINES, decide
+from rollback_decision.facts import Incident, load_incident
+from rollback_decision.policy import Policy, load_policy
+from rollback_decision.report import render_text
+
+__all__ = ["cli"]
+
+POLICY_OPTION = click.option(
+    "--policy",
+    "policy_path",
+    metavar="PATH",
+    default=None,
+    help="A policy (folder of rule files, or an organisation policy file). Default: shipped.",
+)
+
+
+def _policy(path: str | None) -> Policy:
+    return load_policy(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rollback-decision")
+def cli() -> None:
+    """Decide what to do about a bad deployment, by the rollback policy."""
+
+
+@cli.command(name="decide")
+@click.argument("incident_file", metavar="FILE|-")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A report to read, or the decision as JSON.",
+)
+@POLICY_OPTION
+@click.option(
+    "--engine",
+    type=click.Choice(list(ENGINES)),
+    default="native",
+    show_default=True,
+    help="The rules engine that evaluates the policy.",
+)
+def decide_command(
+    incident_file: str, output_format: str, policy_path: str | None, engine: str
+) -> int:
+    """Decide on the incident in FILE (YAML or JSON; - reads standard input)."""
+    policy = _policy(policy_path)
+    incident = load_incident(incident_file)
+    decision = decide(incident, policy=policy, engine=engine)  # type: ignore[arg-type]
+    if output_format == "json":
+        click.echo(json.dumps(decision.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        source = "<stdin>" if incident_file == "-" else incident_file
+        click.echo(render_text(decision, source=source), nl=False)
+    return 0
+
+
+@cli.command(name="schema")
+def schema_command() -> int:
+    """Print the JSON Schema of an incident file."""
+    click.echo(json.dumps(Incident.model_json_schema(), indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,65 @@
+"""A decision as text a person reads (the CLI's ``--format text``)."""
+
+from __future__ import annotations
+
+from rollback_decision.decision import Decision
+
+__all__ = ["render_text"]
+
+
+def render_text(decision: Decision, *, source: str | None = None) -> str:
+    """Action, why, who decides and approves, rollback type, and what to do next."""
+    lines: list[str] = []
+    title = f"Decision for {source}" if source else "Decision"
+    lines += [title, "=" * len(title), ""]
+    lines.append(f"Action:        {decision.action.value}")
+    if decision.rollback_type is not None:
+        lines.append(f"Rollback type: {decision.rollback_type}")
+    if decision.rollback_eta_minutes is not None:
+        how = "estimated" if decision.rollback_eta_estimated else "reported"
+        lines.append(f"Rollback time: {decision.rollback_eta_minutes:g} min ({how})")
+    authority = decision.authority
+    if authority is not None:
+        lines.append(f"Situation:     {authority.situation}")
+        lines.append(f"Decided by:    {authority.decided_by_name}")
+        approval = authority.approval_name
+        if authority.min_approvers:
+            approval += f" (at least {authority.min_approvers})"
+        lines.append(f"Approval:      {approval}")
+        if authority.notify:
+            lines.append(f"Notify:        {', '.join(authority.notify)}")
+    else:
+        lines.append("Authority:     none needed")
+    lines += ["", "Why:"]
+    for number, step in enumerate(decision.rationale, 1):
+        lines.append(f"  {number}. {step.text}")
+        lines.append(f"     [{step.rule_id}; {step.section}]")
+    if decision.warnings:
+        lines += ["", "Warnings:"]
+        for warning in decision.warnings:
+            lines.append(f"  ! {warning.text}")
+            lines.append(f"     [{warning.id}; {warning.section}]")
+    if decision.plan:
+        lines += ["", "Plan:"]
+        for step in decision.plan:
+            lines.append(f"  {step.number}. {step.text}")
+            details = [
+                f"{label}: {value}"
+                for label, value in (
+                    ("duration", step.duration),
+                    ("command", step.command),
+                    ("validate", step.validation),
+                )
+                if value
+            ]
+            for detail in details:
+                lines.append(f"     {detail}")
+    for checklist in decision.checklists:
+        lines += ["", f"{checklist.title}:"]
+        lines += [f"  [ ] {item}" for item in checklist.items]
+    for watch in decision.monitoring:
+        focus = f" — {', '.join(watch.focus)}" if watch.focus else ""
+        lines += ["", f"Monitor: {watch.duration}{focus}"]
+    ident = decision.policy
+    lines += ["", f"Policy: {ident.name} {ident.version} ({ident.content_hash[:12]})"]
+    return "\n".join(lines) + "\n"
