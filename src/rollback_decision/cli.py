@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rollback-decision: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except _click_errors() as exc:
-        exc.show()
+        exc.show()  # type: ignore[attr-defined]
         return EXIT_BAD_INPUT
     except _click_abort():
         print("Aborted!", file=sys.stderr)

@@ -41,9 +41,7 @@ class IncidentError(RollbackDecisionError, ValueError):
     (``change.components.0``); ``source`` names the file when there is one.
     """
 
-    def __init__(
-        self, *, source: str | None, field: str | None, message: str
-    ) -> None:
+    def __init__(self, *, source: str | None, field: str | None, message: str) -> None:
         self.source = source
         self.problems: list[tuple[str | None, str]] = [(field, message)]
         super().__init__(self._render())

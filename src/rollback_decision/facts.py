@@ -215,7 +215,9 @@ def load_incident(path: str) -> Incident:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise IncidentError(source=name, field=None, message=f"cannot read file: {reason}") from None
+        raise IncidentError(
+            source=name, field=None, message=f"cannot read file: {reason}"
+        ) from None
     try:
         data = read_yaml_text(text)
     except YamlReadError as exc:

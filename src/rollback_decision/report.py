@@ -31,9 +31,9 @@ def render_text(decision: Decision, *, source: str | None = None) -> str:
     else:
         lines.append("Authority:     none needed")
     lines += ["", "Why:"]
-    for number, step in enumerate(decision.rationale, 1):
-        lines.append(f"  {number}. {step.text}")
-        lines.append(f"     [{step.rule_id}; {step.section}]")
+    for number, reason in enumerate(decision.rationale, 1):
+        lines.append(f"  {number}. {reason.text}")
+        lines.append(f"     [{reason.rule_id}; {reason.section}]")
     if decision.warnings:
         lines += ["", "Warnings:"]
         for warning in decision.warnings:

@@ -25,9 +25,7 @@ def _matcher(engine: str, policy: Policy) -> Matcher:
         from rollback_decision.engine import durable
 
         return durable.matcher(policy)
-    raise EngineUnavailableError(
-        f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}"
-    )
+    raise EngineUnavailableError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
 
 
 def decide(

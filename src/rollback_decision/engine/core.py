@@ -80,7 +80,9 @@ _EMPTY: dict[str, Any] = {"sum": 0, "max": None, "min": None, "any": False, "all
 class _Explainer:
     """Builds the rationale: each step is preceded by the steps that produced what it read."""
 
-    def __init__(self, policy: Policy, facts: Mapping[str, Any], fired: Mapping[str, tuple[int, ...]]):
+    def __init__(
+        self, policy: Policy, facts: Mapping[str, Any], fired: Mapping[str, tuple[int, ...]]
+    ):
         self.policy = policy
         self.facts = facts
         self.fired = fired
@@ -114,7 +116,9 @@ class _Explainer:
         self.need(rule.reads)
         self.need(tuple(source for _, _, source in rule.sets if source is not None))
         if rule.because is not None:
-            self.need(tuple(n for n in rule.because.names if n.partition(".")[0] not in table.outputs))
+            self.need(
+                tuple(n for n in rule.because.names if n.partition(".")[0] not in table.outputs)
+            )
             self.say(rule, rule.because)
 
     def say(self, rule: CompiledRule, template: Template) -> None:
@@ -123,7 +127,9 @@ class _Explainer:
         else:
             self.need(template.names)
             text = template.render({name: self.value(name) for name in template.names})
-        self.steps.append(RationaleStep.model_construct(rule_id=rule.id, section=rule.section, text=text))
+        self.steps.append(
+            RationaleStep.model_construct(rule_id=rule.id, section=rule.section, text=text)
+        )
 
     def value(self, name: str) -> Any:
         head, _, field = name.partition(".")
@@ -157,10 +163,14 @@ def assemble(policy: Policy, trace: Trace) -> Decision:
     facts, fired = trace
     action = Action(facts["action"])
     reports_type = policy.actions[action].reports_rollback_type
-    roots = ["action", "rollback_type", "rollback_eta", "authority"] if reports_type else [
-        "action",
-        "authority",
-    ]
+    roots = (
+        ["action", "rollback_type", "rollback_eta", "authority"]
+        if reports_type
+        else [
+            "action",
+            "authority",
+        ]
+    )
     authority_id = facts["authority"]
     eta = facts["rollback_eta"] if reports_type else None
     return Decision.model_construct(

@@ -38,7 +38,13 @@ from rollback_decision.policy.yamlio import line_of
 __all__ = ["CompiledRule", "CompiledTable", "Policy", "compile_policy"]
 
 COMBINE_STRATEGIES = ("first", "unique", "collect")
-AGGREGATES = {"sum": ("number", "integer"), "max": ("number", "integer"), "min": ("number", "integer"), "any": ("boolean",), "all": ("boolean",)}
+AGGREGATES = {
+    "sum": ("number", "integer"),
+    "max": ("number", "integer"),
+    "min": ("number", "integer"),
+    "any": ("boolean",),
+    "all": ("boolean",),
+}
 
 #: Facts the engine reads into the Decision, with the type each must have.
 DECISION_FACTS = {
@@ -156,12 +162,20 @@ class _Checker:
             ptype = parameter_type(spec.type, roles)
             if ptype is None:
                 choices = [
-                    "number", "integer", "boolean", "string", "role",
-                    "list[symptom]", "list[component]", "list[role]", "list[action]",
+                    "number",
+                    "integer",
+                    "boolean",
+                    "string",
+                    "role",
+                    "list[symptom]",
+                    "list[component]",
+                    "list[role]",
+                    "list[action]",
                     "list[string]",
                 ]
                 self.problem(
-                    "parameters", name,
+                    "parameters",
+                    name,
                     f"unknown parameter type {spec.type!r}{did_you_mean(spec.type, choices)}",
                     "type",
                 )
@@ -171,9 +185,14 @@ class _Checker:
                 value = float(value)
             if not ptype.accepts(value):
                 self.problem(
-                    "parameters", name,
+                    "parameters",
+                    name,
                     f"default must be {ptype.describe()}, got {value!r}"
-                    + (did_you_mean(str(value), map(str, ptype.values or ())) if isinstance(value, str) else ""),
+                    + (
+                        did_you_mean(str(value), map(str, ptype.values or ()))
+                        if isinstance(value, str)
+                        else ""
+                    ),
                     "default",
                 )
                 continue
@@ -186,7 +205,8 @@ class _Checker:
         if isinstance(value, ParamRef):
             if value.param not in params:
                 self.problem(
-                    where[0], where[1],
+                    where[0],
+                    where[1],
                     f"unknown parameter {value.param!r}{did_you_mean(value.param, params)}",
                     where[2],
                 )
@@ -216,13 +236,16 @@ class _Checker:
                     if role not in roles:
                         ok = False
                         self.problem(
-                            "authorities", ident,
-                            f"unknown role {role!r}{did_you_mean(str(role), roles)}", key,
+                            "authorities",
+                            ident,
+                            f"unknown role {role!r}{did_you_mean(str(role), roles)}",
+                            key,
                         )
             if spec.approval not in self.doc.approvals:
                 ok = False
                 self.problem(
-                    "authorities", ident,
+                    "authorities",
+                    ident,
                     f"unknown approval {spec.approval!r}"
                     f"{did_you_mean(spec.approval, self.doc.approvals)}",
                     "approval",
@@ -230,7 +253,8 @@ class _Checker:
             if not isinstance(min_approvers, int) or isinstance(min_approvers, bool):
                 ok = False
                 self.problem(
-                    "authorities", ident,
+                    "authorities",
+                    ident,
                     f"min_approvers must be a whole number, got {min_approvers!r}",
                     "min_approvers",
                 )
@@ -262,11 +286,14 @@ class _Checker:
         missing = [a.value for a in Action if a not in out]
         if missing and self.doc.actions:
             first = next(iter(self.doc.actions))
-            self.problem("actions", first, f"actions not described: {', '.join(missing)}",
-                         key="actions")
+            self.problem(
+                "actions", first, f"actions not described: {', '.join(missing)}", key="actions"
+            )
         elif missing:
             self.problems.append(
-                PolicyProblem(file="(policy)", key="actions", message="no rule file defines 'actions'")
+                PolicyProblem(
+                    file="(policy)", key="actions", message="no rule file defines 'actions'"
+                )
             )
         return out
 
@@ -276,7 +303,8 @@ class _Checker:
             detail = f"has {sorted(present)}" if present else "is missing"
             self.problems.append(
                 PolicyProblem(
-                    file="(policy)", key="rollback_types",
+                    file="(policy)",
+                    key="rollback_types",
                     message=f"must describe types 1, 2, 3, 4 and 5; {detail}",
                 )
             )
@@ -288,7 +316,7 @@ class _Checker:
         order = list(self.doc.pipeline or [])
         out: list[TableSpec] = []
         seen: set[str] = set()
-        source = self.raw.files and next(
+        source = next(
             (f for f in self.raw.files if f.document and f.document.pipeline is not None), None
         )
         for index, name in enumerate(order):
@@ -325,7 +353,8 @@ class _Checker:
         if spec.combine not in COMBINE_STRATEGIES:
             ok = False
             self.problem(
-                "tables", spec.id,
+                "tables",
+                spec.id,
                 f"unknown combine strategy {spec.combine!r}"
                 f"{did_you_mean(spec.combine, COMBINE_STRATEGIES)}; "
                 f"expected one of {', '.join(COMBINE_STRATEGIES)}",
@@ -338,8 +367,11 @@ class _Checker:
             if name in facts:
                 ok = False
                 self.problem(
-                    "tables", spec.id, f"output {name!r} would replace an existing fact",
-                    "outputs", name,
+                    "tables",
+                    spec.id,
+                    f"output {name!r} would replace an existing fact",
+                    "outputs",
+                    name,
                 )
             if ftype is None:
                 ok = False
@@ -350,27 +382,35 @@ class _Checker:
                     ok = False
                     agg = out.aggregate or ""
                     self.problem(
-                        "tables", spec.id,
+                        "tables",
+                        spec.id,
                         f"a collect table says how to aggregate {name!r}: "
                         f"one of {', '.join(AGGREGATES)}"
                         + (f", got {agg!r}{did_you_mean(agg, AGGREGATES)}" if agg else ""),
-                        "outputs", name,
+                        "outputs",
+                        name,
                     )
                 elif ftype.kind not in AGGREGATES[out.aggregate]:
                     ok = False
                     self.problem(
-                        "tables", spec.id,
+                        "tables",
+                        spec.id,
                         f"cannot aggregate {ftype.describe()} with {out.aggregate!r}",
-                        "outputs", name, "aggregate",
+                        "outputs",
+                        name,
+                        "aggregate",
                     )
                 else:
                     aggregates[name] = out.aggregate
             elif out.aggregate is not None:
                 ok = False
                 self.problem(
-                    "tables", spec.id,
+                    "tables",
+                    spec.id,
                     f"only collect tables aggregate; this table combines by {spec.combine!r}",
-                    "outputs", name, "aggregate",
+                    "outputs",
+                    name,
+                    "aggregate",
                 )
         known_text = {*facts, *outputs, *params}
         if "authority" in facts or "authority" in outputs:
@@ -398,8 +438,7 @@ class _Checker:
     ) -> FactType | None:
         if out.type == "enum":
             if not out.values:
-                self.problem("tables", spec.id, "an enum output lists its values",
-                             "outputs", name)
+                self.problem("tables", spec.id, "an enum output lists its values", "outputs", name)
                 return None
             return FactType("enum", frozenset(out.values), out.nullable)
         if out.type == "integer":
@@ -447,8 +486,11 @@ class _Checker:
                     continue
                 ptype, pvalue = params[pname]
                 if not otype.accepts(pvalue):
-                    report(f"{name!r} is {otype.describe()}; parameter {pname!r} is "
-                           f"{ptype.describe()}", here)
+                    report(
+                        f"{name!r} is {otype.describe()}; parameter {pname!r} is "
+                        f"{ptype.describe()}",
+                        here,
+                    )
                     continue
                 sets.append((name, pvalue, None))
             elif isinstance(value, dict) and set(value) == {"fact"}:
@@ -463,17 +505,24 @@ class _Checker:
                 if ftype.kind == "enum" and otype.kind == "enum":
                     compatible = (ftype.values or set()) <= (otype.values or set())
                 if not compatible:
-                    report(f"{name!r} is {otype.describe()}; fact {fname!r} is "
-                           f"{ftype.describe()}", here)
+                    report(
+                        f"{name!r} is {otype.describe()}; fact {fname!r} is {ftype.describe()}",
+                        here,
+                    )
                     continue
                 sets.append((name, None, fname))
             else:
-                if isinstance(value, int) and not isinstance(value, bool) and otype.kind == "number":
+                if (
+                    isinstance(value, int)
+                    and not isinstance(value, bool)
+                    and otype.kind == "number"
+                ):
                     value = float(value)
                 if not otype.accepts(value):
                     hint = (
                         did_you_mean(value, map(str, otype.values or ()))
-                        if isinstance(value, str) else ""
+                        if isinstance(value, str)
+                        else ""
                     )
                     report(f"{name!r} must be {otype.describe()}, got {value!r}{hint}", here)
                     continue
@@ -481,7 +530,9 @@ class _Checker:
         if table.combine != "collect":
             missing = [o for o in outputs if o not in rule.set]
             if missing:
-                report(f"must set every output of the table; missing {', '.join(missing)}", ("set",))
+                report(
+                    f"must set every output of the table; missing {', '.join(missing)}", ("set",)
+                )
 
         def template(text: str | None, key: str, names: set[str]) -> Template | None:
             if text is None:
@@ -523,9 +574,13 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         for index, rule in enumerate(spec.rules):
             if rule.id in rule_ids:
                 checker.problem(
-                    "tables", spec.id,
+                    "tables",
+                    spec.id,
                     f"rule id {rule.id!r} is used again (first in table {rule_ids[rule.id]!r})",
-                    "rules", index, "id", rule_id=rule.id,
+                    "rules",
+                    index,
+                    "id",
+                    rule_id=rule.id,
                 )
             rule_ids.setdefault(rule.id, spec.id)
     authority_ids = frozenset(doc.authorities)
@@ -533,8 +588,10 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         table = checker.table(spec, facts, params, authority_ids)
         for name in spec.outputs:
             if name not in facts:
-                facts[name] = table.outputs[name] if table and name in table.outputs else FactType(
-                    "string", nullable=True
+                facts[name] = (
+                    table.outputs[name]
+                    if table and name in table.outputs
+                    else FactType("string", nullable=True)
                 )
                 producers[name] = spec.id
         if table is not None:
@@ -545,7 +602,8 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         if produced is None:
             problems.append(
                 PolicyProblem(
-                    file="(policy)", key=name,
+                    file="(policy)",
+                    key=name,
                     message=f"no table in the pipeline produces {name!r}, which the decision needs",
                 )
             )
@@ -554,7 +612,8 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         ):
             problems.append(
                 PolicyProblem(
-                    file="(policy)", key=name,
+                    file="(policy)",
+                    key=name,
                     message=f"{name!r} must be of type {kind}, but is {produced.describe()}",
                 )
             )
@@ -574,4 +633,3 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         document=doc,
         producers=MappingProxyType(producers),
     )
-

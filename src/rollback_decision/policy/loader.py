@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from rollback_decision.errors import PolicyProblem, did_you_mean
 from rollback_decision.policy.spec import PolicyDocument
@@ -76,9 +76,7 @@ class RawPolicy:
             digest.update(source.digest.encode())
         return digest.hexdigest()
 
-    def where(
-        self, section: str, ident: str, *subpath: str | int
-    ) -> tuple[str, int | None]:
+    def where(self, section: str, ident: str, *subpath: str | int) -> tuple[str, int | None]:
         """File name and line of an entry (and of a key inside it)."""
         if section == "tables":
             source, index = self.table_origins[ident]
@@ -134,7 +132,7 @@ def _fields_at(loc: Sequence[Any]) -> list[str]:
             return list(spec.RuleSpec.model_fields)
         if len(loc) == 4 and loc[2] == "outputs":
             return list(spec.OutputSpec.model_fields)
-    models = {
+    models: dict[str, type[BaseModel]] = {
         "parameters": spec.ParameterSpec,
         "roles": spec.RoleSpec,
         "approvals": spec.ApprovalSpec,

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from rollback_decision.decision import Action
 from rollback_decision.facts import Change, Component, Incident, Symptom
 
-__all__ = ["FactType", "PARAMETER_ITEM_TYPES", "input_fact_types", "parameter_type"]
+__all__ = ["PARAMETER_ITEM_TYPES", "FactType", "input_fact_types", "parameter_type"]
 
 
 @dataclass(frozen=True)

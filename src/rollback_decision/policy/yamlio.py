@@ -61,8 +61,8 @@ def line_of(node: Any, path: Sequence[str | int] = ()) -> int | None:
         if isinstance(current, CommentedMap) and part in current:
             best = current.lc.key(part)[0] + 1
             current = current[part]
-        elif isinstance(current, CommentedSeq) and isinstance(part, int) and 0 <= part < len(
-            current
+        elif (
+            isinstance(current, CommentedSeq) and isinstance(part, int) and 0 <= part < len(current)
         ):
             best = current.lc.item(part)[0] + 1
             current = current[part]
@@ -76,7 +76,9 @@ def line_of(node: Any, path: Sequence[str | int] = ()) -> int | None:
 def to_plain(node: Any) -> Any:
     """Plain ``dict``/``list``/scalars from ruamel's containers (drops the line info)."""
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, (int, bool)) else k: to_plain(v) for k, v in node.items()}
+        return {
+            str(k) if not isinstance(k, (int, bool)) else k: to_plain(v) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [to_plain(v) for v in node]
     if isinstance(node, str):
