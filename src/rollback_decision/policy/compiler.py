@@ -146,9 +146,11 @@ class _Checker:
         except KeyError:
             file, line = "(policy)", None
         if key is None:
-            key = ".".join(str(p) for p in (section, ident, *subpath) if section != "tables")
-            if section == "tables":
-                key = ".".join(str(p) for p in subpath) or None
+            if section == "tables" and rule_id is not None:
+                # Inside a rule: the key is relative to the rule, which is named already.
+                key = ".".join(str(p) for p in subpath[2:]) or None
+            else:
+                key = ".".join(str(p) for p in (section, ident, *subpath))
         self.problems.append(
             PolicyProblem(file=file, line=line, rule_id=rule_id, key=key, message=message)
         )
@@ -195,6 +197,8 @@ class _Checker:
                     ),
                     "default",
                 )
+                # Still declared (with no value), so its uses are not reported as unknown.
+                out[name] = (ptype, None)
                 continue
             out[name] = (ptype, tuple(value) if isinstance(value, list) else value)
         return out
@@ -436,18 +440,10 @@ class _Checker:
     def output_type(
         self, spec: TableSpec, name: str, out: OutputSpec, authority_ids: frozenset[str]
     ) -> FactType | None:
-        if out.type == "enum":
-            if not out.values:
-                self.problem("tables", spec.id, "an enum output lists its values", "outputs", name)
-                return None
-            return FactType("enum", frozenset(out.values), out.nullable)
-        if out.type == "integer":
-            return FactType("integer", frozenset(out.values) if out.values else None, out.nullable)
-        if out.type == "action":
-            return FactType("enum", frozenset(a.value for a in Action), out.nullable)
-        if out.type == "authority":
-            return FactType("ref", authority_ids, out.nullable, ref="authorities")
-        return FactType(out.type, None, out.nullable)
+        ftype = declared_type(out, authority_ids)
+        if ftype is None:
+            self.problem("tables", spec.id, "an enum output lists its values", "outputs", name)
+        return ftype
 
     def rule(
         self,
@@ -541,7 +537,7 @@ class _Checker:
 
         because = template(rule.because, "because", known_text)
         if_not = template(rule.if_not, "if_not", known_text - set(outputs))
-        if rule.if_not is not None and table.combine != "first":
+        if rule.if_not is not None and table.combine in ("unique", "collect"):
             report("'if_not' is said only by rules of first-match tables", ("if_not",))
         if len(self.problems) > before:
             return None
@@ -558,6 +554,19 @@ class _Checker:
         )
 
 
+def declared_type(out: OutputSpec, authority_ids: frozenset[str]) -> FactType | None:
+    """The fact type an output declares (None for an enum without values)."""
+    if out.type == "enum":
+        return FactType("enum", frozenset(out.values), out.nullable) if out.values else None
+    if out.type == "integer":
+        return FactType("integer", frozenset(out.values) if out.values else None, out.nullable)
+    if out.type == "action":
+        return FactType("enum", frozenset(a.value for a in Action), out.nullable)
+    if out.type == "authority":
+        return FactType("ref", authority_ids, out.nullable, ref="authorities")
+    return FactType(out.type, None, out.nullable)
+
+
 def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | None:
     """Check and compile ``raw``; on problems, append them and return None."""
     checker = _Checker(raw, problems)
@@ -569,6 +578,7 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
     facts = dict(input_fact_types())
     producers: dict[str, str] = {}
     compiled: list[CompiledTable] = []
+    failed: set[str] = set()
     rule_ids: dict[str, str] = {}
     for spec in doc.tables:
         for index, rule in enumerate(spec.rules):
@@ -586,17 +596,20 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
     authority_ids = frozenset(doc.authorities)
     for spec in checker.pipeline():
         table = checker.table(spec, facts, params, authority_ids)
-        for name in spec.outputs:
-            if name not in facts:
-                facts[name] = (
-                    table.outputs[name]
-                    if table and name in table.outputs
-                    else FactType("string", nullable=True)
-                )
+        for name, out in spec.outputs.items():
+            ftype = declared_type(out, authority_ids)
+            if name not in facts and ftype is not None:
+                # Declared even when the table failed, so later tables are checked against
+                # it instead of reporting a cascade of unknown names.
+                facts[name] = ftype
                 producers[name] = spec.id
         if table is not None:
             compiled.append(table)
+        else:
+            failed.add(spec.id)
     for name, kind in DECISION_FACTS.items():
+        if producers.get(name) in failed:
+            continue
         produced = facts.get(name) if name in producers else None
         expected = {"action": "enum", "authority": "ref"}.get(kind, kind)
         if produced is None:

@@ -70,8 +70,9 @@ class RawPolicy:
     @property
     def content_hash(self) -> str:
         digest = hashlib.sha256()
-        for source in sorted(self.files, key=lambda s: s.name):
-            digest.update(source.name.encode())
+        # By file name, not path: the same rules hash the same wherever they are installed.
+        for source in sorted(self.files, key=lambda s: Path(s.name).name):
+            digest.update(Path(source.name).name.encode())
             digest.update(b"\0")
             digest.update(source.digest.encode())
         return digest.hexdigest()
@@ -109,10 +110,13 @@ def _shape_problems(name: str, raw: Any, exc: ValidationError) -> Iterable[Polic
             message = "required key is missing"
         else:
             message = f"{err['msg']}, got {err['input']!r}"
+        rule_id = _rule_id_at(raw, loc)
+        if rule_id is not None:
+            key = ".".join(str(p) for p in loc[4:])
         yield PolicyProblem(
             file=name,
             line=line_of(raw, loc),
-            rule_id=_rule_id_at(raw, loc),
+            rule_id=rule_id,
             key=key or None,
             message=message,
         )
