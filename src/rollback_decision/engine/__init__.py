@@ -12,7 +12,7 @@ from rollback_decision.errors import EngineUnavailableError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
 
-__all__ = ["ENGINES", "EngineName", "decide"]
+__all__ = ["ENGINES", "EngineName", "clear_caches", "decide"]
 
 EngineName = Literal["native", "durable"]
 ENGINES: tuple[str, ...] = ("native", "durable")
@@ -42,4 +42,32 @@ def decide(
     """
     facts = parse_incident(incident)
     chosen = policy if policy is not None else default_policy()
-    return assemble(chosen, run(chosen, facts, _matcher(engine, chosen)))
+    # Decisions are immutable and a pure function of (policy, incident): a repeated incident
+    # gets the same object back. Keyed by engine too, so each engine answers for itself.
+    key = (chosen.identity.content_hash, engine, _fact_key(facts))
+    decision = _DECISIONS.get(key)
+    if decision is None:
+        decision = assemble(chosen, run(chosen, facts, _matcher(engine, chosen)))
+        if len(_DECISIONS) >= _DECISION_LIMIT:
+            _DECISIONS.clear()
+        _DECISIONS[key] = decision
+    return decision
+
+
+_DECISION_LIMIT = 4096
+_DECISIONS: dict[tuple[str, str, tuple[Any, ...]], Decision] = {}
+
+
+def _fact_key(incident: Incident) -> tuple[Any, ...]:
+    """Every fact of the incident, hashable (lists become tuples)."""
+    change = incident.change
+    return tuple(
+        tuple(v) if isinstance(v, list) else v
+        for v in (*incident.__dict__.values(), *change.__dict__.values())
+        if v is not change
+    )
+
+
+def clear_caches() -> None:
+    """Forget remembered decisions (benchmarks use it to time first-time decisions)."""
+    _DECISIONS.clear()

@@ -77,17 +77,22 @@ def _collect(table: CompiledTable, matches: tuple[int, ...], facts: dict[str, An
 _EMPTY: dict[str, Any] = {"sum": 0, "max": None, "min": None, "any": False, "all": True}
 
 
-class _Explainer:
-    """Builds the rationale: each step is preceded by the steps that produced what it read."""
+#: One step of an explanation: the rule and the text it says (if_not or because).
+Say = tuple[CompiledRule, Template]
 
-    def __init__(
-        self, policy: Policy, facts: Mapping[str, Any], fired: Mapping[str, tuple[int, ...]]
-    ):
+
+class _Explainer:
+    """Plans the rationale: each step is preceded by the steps that produced what it read.
+
+    The plan depends only on which rules fired, never on fact values, so it is cached per
+    firing pattern; only the texts with placeholders are rendered per incident.
+    """
+
+    def __init__(self, policy: Policy, fired: Mapping[str, tuple[int, ...]]):
         self.policy = policy
-        self.facts = facts
         self.fired = fired
         self.done: set[str] = set()
-        self.steps: list[RationaleStep] = []
+        self.program: list[Say] = []
 
     def need(self, names: frozenset[str] | tuple[str, ...]) -> None:
         for name in names:
@@ -122,30 +127,42 @@ class _Explainer:
             self.say(rule, rule.because)
 
     def say(self, rule: CompiledRule, template: Template) -> None:
-        if template.is_static:
-            text = template.text
-        else:
-            self.need(template.names)
-            text = template.render({name: self.value(name) for name in template.names})
-        self.steps.append(
-            RationaleStep.model_construct(rule_id=rule.id, section=rule.section, text=text)
-        )
+        self.need(template.names)
+        self.program.append((rule, template))
 
-    def value(self, name: str) -> Any:
-        head, _, field = name.partition(".")
-        if not field:
-            if head in self.facts:
-                return self.facts[head]
-            return self.policy.parameters[head]
-        authority = self.policy.authorities[self.facts[head]]
-        names = self.policy.role_names
-        if field == "decided_by":
-            return authority.decided_by_name
-        if field == "approval":
-            return authority.approval_name
-        if field in ("approvers", "notify"):
-            return [names[r] for r in getattr(authority, field)]
-        return getattr(authority, field)
+
+class _ExplainCache:
+    """Per policy: explanation plans by firing pattern, and the steps whose text is fixed."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.programs: dict[tuple[Any, ...], tuple[Say, ...]] = {}
+        self.static: dict[tuple[str, str], RationaleStep] = {}
+        self.rendered: dict[tuple[str, str, tuple[Any, ...]], RationaleStep] = {}
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+_EXPLAIN_CACHES: dict[str, _ExplainCache] = {}
+
+
+def _value(policy: Policy, facts: Mapping[str, Any], name: str) -> Any:
+    head, _, field = name.partition(".")
+    if not field:
+        if head in facts:
+            return facts[head]
+        return policy.parameters[head]
+    authority = policy.authorities[facts[head]]
+    if field == "decided_by":
+        return authority.decided_by_name
+    if field == "approval":
+        return authority.approval_name
+    if field in ("approvers", "notify"):
+        return [policy.role_names[r] for r in getattr(authority, field)]
+    return getattr(authority, field)
 
 
 def explain(
@@ -154,9 +171,37 @@ def explain(
     fired: Mapping[str, tuple[int, ...]],
     roots: Sequence[str],
 ) -> list[RationaleStep]:
-    explainer = _Explainer(policy, facts, fired)
-    explainer.need(tuple(roots))
-    return explainer.steps
+    """The rationale for the outputs named in ``roots``, in the order a person reads it."""
+    cache = _EXPLAIN_CACHES.get(policy.identity.content_hash)
+    if cache is None:
+        cache = _EXPLAIN_CACHES.setdefault(policy.identity.content_hash, _ExplainCache())
+    key = (tuple(roots), *(fired[t.id] for t in policy.tables))
+    program = cache.programs.get(key)
+    if program is None:
+        explainer = _Explainer(policy, fired)
+        explainer.need(tuple(roots))
+        program = tuple(explainer.program)
+        if len(cache.programs) >= cache.LIMIT:
+            cache.programs.clear()
+        cache.programs[key] = program
+    steps: list[RationaleStep] = []
+    for rule, template in program:
+        if template.is_static:
+            step = cache.static.get((rule.id, template.text))
+            if step is None:
+                step = RationaleStep(rule_id=rule.id, section=rule.section, text=template.text)
+                cache.static[(rule.id, template.text)] = step
+        else:
+            values = tuple(_hashable(_value(policy, facts, n)) for n in template.names)
+            step = cache.rendered.get((rule.id, template.text, values))
+            if step is None:
+                text = template.render(dict(zip(template.names, values, strict=True)))
+                step = RationaleStep(rule_id=rule.id, section=rule.section, text=text)
+                if len(cache.rendered) >= cache.LIMIT:
+                    cache.rendered.clear()
+                cache.rendered[(rule.id, template.text, values)] = step
+        steps.append(step)
+    return steps
 
 
 def assemble(policy: Policy, trace: Trace) -> Decision:

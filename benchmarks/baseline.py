@@ -1,0 +1,117 @@
+"""A hand-written if-chain for the shipped policy: the speed baseline of the benchmark.
+
+It computes what a hard-coded implementation would — action, authority row and rollback
+type — and nothing else: no rationale, no plan, no policy data. The benchmark checks that it
+agrees with decide() on every incident it times, so the comparison is like for like.
+"""
+
+from __future__ import annotations
+
+from rollback_decision import Incident
+
+TRIGGERS = frozenset(
+    {
+        "critical_production_errors",
+        "performance_beyond_sla",
+        "data_corruption",
+        "security_vulnerability",
+        "trading_logic_error",
+        "system_instability",
+        "unacceptable_business_impact",
+    }
+)
+ETA = {
+    "application_code": 5.0,
+    "configuration": 5.0,
+    "feature_flag": 1.0,
+    "dependency": 30.0,
+    "infrastructure": 60.0,
+    "network": 60.0,
+}
+
+
+def rollback_type(incident: Incident, can_roll_back: bool) -> int:
+    change = incident.change
+    components = set(change.components)
+    scenario = change.data_scenario
+    if not can_roll_back:
+        return 5
+    if change.behind_feature_flag and scenario in ("no_data_changes", "backward_compatible_schema"):
+        return 1
+    if components <= {"feature_flag"}:
+        return 1
+    schema_back = scenario in ("forward_compatible_schema", "incompatible_schema")
+    if change.data_written_in_new_format and schema_back:
+        return 4
+    if components & {"infrastructure", "network"}:
+        return 4
+    if schema_back:
+        return 3
+    if scenario == "backward_compatible_schema" and components <= {
+        "application_code",
+        "database_schema",
+    }:
+        return 2
+    if components & {"database_schema", "dependency"} or len(components) > 1:
+        return 3
+    return 2
+
+
+def rollback_eta(incident: Incident, rtype: int) -> float | None:
+    if incident.rollback_eta_minutes is not None:
+        return incident.rollback_eta_minutes
+    if rtype == 5:
+        return None
+    if rtype == 1:
+        return 1.0
+    change = incident.change
+    total = sum(ETA[c] for c in change.components if c in ETA)
+    if change.data_scenario == "incompatible_schema" or (
+        change.data_scenario == "no_data_changes" and "database_schema" in change.components
+    ):
+        total += 30.0
+    return total
+
+
+def decide_by_hand(incident: Incident) -> tuple[str, str | None, int | None]:
+    """(action, authority row id, rollback type) for the shipped policy."""
+    change = incident.change
+    critical = (
+        not TRIGGERS.isdisjoint(incident.symptoms)
+        or incident.production_down
+        or incident.critical_path_affected
+        or incident.severity == "critical"
+    )
+    can_roll_back = not (
+        change.point_of_no_return
+        or change.data_scenario == "irreversible_transformation"
+        or incident.rollback_possible is False
+    )
+    fix = incident.fix_forward_eta_minutes
+    if not incident.production_issue:
+        return "no_action", None, None
+    if incident.related_to_deployment is False:
+        return "investigate", None, None
+    rtype = rollback_type(incident, can_roll_back)
+    if incident.related_to_deployment is None:
+        action = "escalate"
+    elif not can_roll_back:
+        action = "must_fix_forward"
+    elif critical:
+        action = "immediate_rollback"
+    elif fix is not None and fix < 15:
+        action = "fix_forward"
+    elif incident.rollback_risk == "high":
+        action = "evaluate_risk"
+    else:
+        eta = rollback_eta(incident, rtype)
+        action = "fix_forward" if fix is not None and eta is not None and fix < eta else "rollback"
+    if incident.related_to_deployment is None:
+        authority = "uncertain"
+    elif incident.production_down:
+        authority = "production_down"
+    elif critical:
+        authority = "critical_running"
+    else:
+        authority = "non_critical"
+    return action, authority, rtype

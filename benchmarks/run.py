@@ -1,0 +1,152 @@
+"""The benchmark command: ``python -m benchmarks.run`` (from the repository root).
+
+Every figure is a ratio against a baseline measured in the same run (these machines are
+noisy, absolute times are not comparable between runs): decide() against the hand-written
+if-chain in baseline.py, over the same validated incidents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from benchmarks.baseline import decide_by_hand
+from rollback_decision import Incident, decide, load_policy
+from rollback_decision.engine import clear_caches
+
+COMPONENTS = [
+    "application_code",
+    "database_schema",
+    "configuration",
+    "feature_flag",
+    "infrastructure",
+    "network",
+    "dependency",
+]
+SYMPTOMS = [
+    "critical_production_errors",
+    "performance_beyond_sla",
+    "data_corruption",
+    "security_vulnerability",
+    "trading_logic_error",
+    "system_instability",
+    "unacceptable_business_impact",
+    "non_critical_errors",
+    "performance_within_tolerance",
+    "minor_functional_issue",
+    "monitoring_alert",
+    "integration_failure",
+]
+SCENARIOS = [
+    "no_data_changes",
+    "backward_compatible_schema",
+    "forward_compatible_schema",
+    "incompatible_schema",
+    "irreversible_transformation",
+]
+PONR = [
+    "destructive_data_operation",
+    "one_way_migration",
+    "third_party_api_change",
+    "external_dependency",
+    "irreversible_business_process",
+]
+
+
+def random_incidents(count: int, seed: int = 2026) -> list[Incident]:
+    """Incidents spread over the whole fact space, weighted towards the interesting branches."""
+    rng = random.Random(seed)
+
+    def maybe(p: float) -> bool:
+        return rng.random() < p
+
+    incidents = []
+    for _ in range(count):
+        data: dict[str, Any] = {
+            "production_issue": maybe(0.95),
+            "related_to_deployment": rng.choice([True, True, True, False, None]),
+            "severity": rng.choice([None, None, "critical", "non_critical"]),
+            "symptoms": rng.sample(SYMPTOMS, rng.randint(0, 3)),
+            "production_down": maybe(0.1),
+            "critical_path_affected": maybe(0.15),
+            "fix_forward_eta_minutes": rng.choice([None, 5, 10, 14.9, 15, 20, 30, 60]),
+            "rollback_eta_minutes": rng.choice([None, None, 3, 20, 30]),
+            "rollback_possible": rng.choice([None, None, True, False]),
+            "rollback_risk": rng.choice(["low", "low", "high"]),
+            "change": {
+                "components": rng.sample(COMPONENTS, rng.randint(1, 3)),
+                "behind_feature_flag": maybe(0.2),
+                "data_scenario": rng.choice(SCENARIOS),
+                "data_written_in_new_format": maybe(0.2),
+                "point_of_no_return": rng.sample(PONR, rng.choice([0, 0, 0, 1])),
+            },
+        }
+        incidents.append(Incident.model_validate(data))
+    return incidents
+
+
+def best_of(repeats: int, func: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_decide(incidents: Sequence[Incident], repeats: int) -> dict[str, float]:
+    policy = load_policy()
+    for incident in incidents:  # like for like: both compute the same answer
+        decision = decide(incident, policy=policy)
+        auth = next((k for k, a in policy.authorities.items() if a == decision.authority), None)
+        expected = decide_by_hand(incident)
+        got = (decision.action.value, auth, decision.rollback_type)
+        if got != expected:
+            raise SystemExit(
+                f"baseline disagrees with decide() on {incident!r}: {expected} vs {got}"
+            )
+    chain = best_of(repeats, lambda: [decide_by_hand(i) for i in incidents])
+
+    def first_sight() -> None:
+        clear_caches()
+        for incident in incidents:
+            decide(incident, policy=policy)
+
+    cold = best_of(repeats, first_sight)
+    warm = best_of(repeats, lambda: [decide(i, policy=policy) for i in incidents])
+    n = len(incidents)
+    return {
+        "baseline_us": chain / n * 1e6,
+        "cold_us": cold / n * 1e6,
+        "warm_us": warm / n * 1e6,
+        "cold_ratio": cold / chain,
+        "warm_ratio": warm / chain,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--incidents", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    incidents = random_incidents(args.incidents)
+    result = bench_decide(incidents, args.repeats)
+    print(f"decide() on {len(incidents)} validated incidents, best of {args.repeats} runs")
+    print(f"  hand-written if-chain (baseline): {result['baseline_us']:8.2f} µs/incident")
+    print(
+        f"  decide(), incident seen before:   {result['warm_us']:8.2f} µs/incident"
+        f"  = {result['warm_ratio']:5.1f}x baseline  (target ≤ 5x)"
+    )
+    print(
+        f"  decide(), incident never seen:    {result['cold_us']:8.2f} µs/incident"
+        f"  = {result['cold_ratio']:5.1f}x baseline"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
