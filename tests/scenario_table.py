@@ -21,13 +21,13 @@ class Expectation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: str | None = None
-    rollback_type: int | None | str = "any"
-    situation: str | None | bool = True  # True: not checked
+    rollback_type: int | str | None = "any"
+    situation: str | bool | None = True  # True: not checked
     decided_by: str | None = None
     approval: str | None = None
     min_approvers: int | None = None
     notify: list[str] | None = None
-    rollback_eta_minutes: float | None | str = "any"
+    rollback_eta_minutes: float | str | None = "any"
     rollback_eta_estimated: bool | None = None
     rules: list[str] = Field(default_factory=list)
 
@@ -70,7 +70,9 @@ def mismatches(scenario: Scenario, decision: Decision) -> list[str]:
     if want.rollback_eta_minutes != "any":
         check("rollback_eta_minutes", want.rollback_eta_minutes, decision.rollback_eta_minutes)
     if want.rollback_eta_estimated is not None:
-        check("rollback_eta_estimated", want.rollback_eta_estimated, decision.rollback_eta_estimated)
+        check(
+            "rollback_eta_estimated", want.rollback_eta_estimated, decision.rollback_eta_estimated
+        )
     authority = decision.authority
     if want.situation is not True:
         check("situation", want.situation, authority.situation if authority else None)

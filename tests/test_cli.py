@@ -80,10 +80,16 @@ def test_decide_reads_standard_input(
             "'irreversible_transformation', got 'incompatible' (did you mean "
             "'incompatible_schema'?)",
         ),
-        ("production_issue: maybe\n", "field 'production_issue': input should be a valid "
-         "boolean, unable to interpret input, got 'maybe'"),
+        (
+            "production_issue: maybe\n",
+            "field 'production_issue': input should be a valid "
+            "boolean, unable to interpret input, got 'maybe'",
+        ),
         ("- a list\n", "expected a mapping of incident fields, got list"),
-        ("symptoms: [a, b\n", "line 2: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+        (
+            "symptoms: [a, b\n",
+            "line 2: not valid YAML: expected ',' or ']', but got '<stream end>'",
+        ),
     ],
 )
 def test_bad_incident_file_exits_2_with_one_clear_message(
@@ -102,7 +108,8 @@ def test_missing_incident_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_p
     code, _, err = run(capsys, "decide", str(path))
     assert code == 2
     assert err == (
-        f"rollback-decision: {path}: invalid incident: cannot read file: No such file or directory\n"
+        f"rollback-decision: {path}: invalid incident: cannot read file: "
+        "No such file or directory\n"
     )
 
 

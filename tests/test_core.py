@@ -41,7 +41,7 @@ def test_incident_defaults_are_the_documented_ones() -> None:
 def test_incident_is_immutable_and_rejects_unknown_fields() -> None:
     incident = Incident()
     with pytest.raises(ValidationError):
-        incident.severity = "critical"  # type: ignore[misc]
+        incident.severity = "critical"
     with pytest.raises(ValidationError):
         Incident.model_validate({"severty": "critical"})
 
@@ -107,7 +107,8 @@ def test_every_rationale_step_names_a_rule_and_its_section(
     for step in decision.rationale:
         assert step.rule_id in rule_ids
         assert step.section
-        assert step.text and "{" not in step.text
+        assert step.text
+        assert "{" not in step.text
 
 
 def test_no_rollback_type_or_authority_where_no_rollback_is_in_question() -> None:

@@ -19,7 +19,14 @@ def test_scenario_decides_as_expected_on_native_engine(scenario: Scenario, polic
 
 
 # Tables whose every rule must be the chosen rule of at least one scenario.
-COVERED_TABLES = ("impact", "can_roll_back", "decision", "rollback_type", "rollback_eta", "authority")
+COVERED_TABLES = (
+    "impact",
+    "can_roll_back",
+    "decision",
+    "rollback_type",
+    "rollback_eta",
+    "authority",
+)
 
 
 def test_scenario_table_fires_every_rule_of_the_tree_authority_and_classification(
