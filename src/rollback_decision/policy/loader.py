@@ -66,6 +66,18 @@ class RawPolicy:
     )
     #: table id -> (file, index of the table in that file's ``tables`` list)
     table_origins: dict[str, tuple[SourceFile, int]] = field(default_factory=dict)
+    #: (table id, rule index) -> (file, path of the rule in that file), for rules that an
+    #: organisation policy moved, replaced or added (see :mod:`.overlay`).
+    rule_origins: dict[tuple[str, int], tuple[SourceFile, tuple[str | int, ...]]] = field(
+        default_factory=dict
+    )
+
+    def rule_origin(self, table: str, index: int) -> tuple[SourceFile, tuple[str | int, ...]]:
+        """The file a table's rule comes from, and its path there."""
+        if (table, index) in self.rule_origins:
+            return self.rule_origins[(table, index)]
+        source, position = self.table_origins[table]
+        return source, ("tables", position, "rules", index)
 
     @property
     def content_hash(self) -> str:
@@ -80,8 +92,13 @@ class RawPolicy:
     def where(self, section: str, ident: str, *subpath: str | int) -> tuple[str, int | None]:
         """File name and line of an entry (and of a key inside it)."""
         if section == "tables":
-            source, index = self.table_origins[ident]
-            path: tuple[str | int, ...] = ("tables", index, *subpath)
+            rule = subpath[1] if len(subpath) > 1 and subpath[0] == "rules" else None
+            if isinstance(rule, int) and (ident, rule) in self.rule_origins:
+                source, base = self.rule_origins[(ident, rule)]
+                path: tuple[str | int, ...] = (*base, *subpath[2:])
+            else:
+                source, index = self.table_origins[ident]
+                path = ("tables", index, *subpath)
         else:
             source, base = self.origins[(section, ident)]
             path = (*base, *subpath)

@@ -37,7 +37,7 @@ class FactType:
         elif self.kind == "ref":
             text = f"an id from {self.ref}"
         else:
-            text = f"a {self.kind}"
+            text = f"{'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind}"
         return text + (" or null" if self.nullable else "")
 
     def accepts(self, value: Any) -> bool:
