@@ -275,6 +275,14 @@ class _Checker:
                 notify=list(notify or []),
                 section=spec.section,
             )
+        if any(spec.rank is not None for spec in self.doc.authorities.values()):
+            for ident, spec in self.doc.authorities.items():
+                if spec.rank is None:
+                    self.problem(
+                        "authorities",
+                        ident,
+                        "every authority needs a rank once one has one (verify compares them)",
+                    )
         return out
 
     def actions(self) -> dict[Action, ActionSpec]:

@@ -72,6 +72,12 @@ class AuthoritySpec(BaseModel):
     approvers: list[Id] | ParamRef = Field(default_factory=list)
     notify: list[Id] | ParamRef = Field(default_factory=list)
     section: str
+    rank: int | None = Field(
+        default=None,
+        ge=1,
+        description="How severe the situation the row handles is, relative to the other rows: "
+        "a more severe incident never gets a lower-ranked authority (checked by verify).",
+    )
 
 
 class ActionSpec(BaseModel):
