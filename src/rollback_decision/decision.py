@@ -16,10 +16,13 @@ __all__ = [
     "Checklist",
     "Communication",
     "Decision",
+    "Message",
     "Monitoring",
     "PlanStep",
     "PolicyIdentity",
+    "PostMortem",
     "RationaleStep",
+    "StakeholderGroup",
     "Warning",
 ]
 
@@ -78,9 +81,13 @@ class PlanStep(BaseModel):
     text: str
     section: str
     source: str = Field(description="Id of the procedure or scenario the step comes from.")
+    phase: str = Field(description="Id of the plan phase; steps are ordered by phase.")
     duration: str | None = None
     command: str | None = None
     validation: str | None = None
+    checks: list[str] = Field(
+        default_factory=list, description="Items to confirm (prerequisites, validation)."
+    )
 
 
 class Checklist(BaseModel):
@@ -115,16 +122,57 @@ class Warning(BaseModel):
     text: str
 
 
+class StakeholderGroup(BaseModel):
+    """Who is told, by kind of change ("STAKEHOLDERS BY CHANGE TYPE")."""
+
+    model_config = _FROZEN
+
+    id: str
+    title: str
+    section: str
+    members: list[str]
+
+
+class Message(BaseModel):
+    """A notification to send; ``[PLACEHOLDERS]`` of the policy are left for a person to fill."""
+
+    model_config = _FROZEN
+
+    id: str
+    title: str
+    channel: str
+    section: str
+    subject: str | None = None
+    text: str
+
+
+class PostMortem(BaseModel):
+    """The post-mortem a rollback requires ("ROLLBACK POST-MORTEM")."""
+
+    model_config = _FROZEN
+
+    id: str
+    title: str
+    section: str
+    within_hours: float
+    attendees: list[str]
+    agenda: list[str] = Field(default_factory=list)
+    deliverables: list[str] = Field(default_factory=list)
+
+
 class Communication(BaseModel):
     """Who to tell and what to send ("ROLLBACK COMMUNICATION", "ROLLBACK POST-MORTEM")."""
 
     model_config = _FROZEN
 
-    stakeholders: list[str] = Field(default_factory=list)
-    channels: list[str] = Field(default_factory=list)
-    messages: dict[str, str] = Field(default_factory=dict)
-    post_mortem: list[str] = Field(default_factory=list)
-    section: str | None = None
+    id: str
+    section: str
+    recipients: str
+    channels: list[str]
+    update_every_minutes: float | None = None
+    stakeholders: list[StakeholderGroup] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    post_mortem: PostMortem | None = None
 
 
 class PolicyIdentity(BaseModel):

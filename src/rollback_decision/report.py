@@ -54,12 +54,33 @@ def render_text(decision: Decision, *, source: str | None = None) -> str:
             ]
             for detail in details:
                 lines.append(f"     {detail}")
+            lines += [f"     - {check}" for check in step.checks]
     for checklist in decision.checklists:
         lines += ["", f"{checklist.title}:"]
         lines += [f"  [ ] {item}" for item in checklist.items]
     for watch in decision.monitoring:
         focus = f" — {', '.join(watch.focus)}" if watch.focus else ""
         lines += ["", f"Monitor: {watch.duration}{focus}"]
+    comm = decision.communication
+    if comm is not None:
+        lines += ["", "Communication:"]
+        every = (
+            f", updates every {comm.update_every_minutes:g} min"
+            if comm.update_every_minutes is not None
+            else ""
+        )
+        lines.append(f"  To {comm.recipients} via {', '.join(comm.channels)}{every}")
+        for group in comm.stakeholders:
+            lines.append(f"  {group.title}: {', '.join(group.members)}")
+        for message in comm.messages:
+            lines.append(f"  {message.title} ({message.channel}):")
+            if message.subject:
+                lines.append(f"     Subject: {message.subject}")
+            lines += [f"     {line}" for line in message.text.splitlines()]
+        pm = comm.post_mortem
+        if pm is not None:
+            lines.append(f"  {pm.title}: within {pm.within_hours:g} hours")
+            lines.append(f"     Attendees: {', '.join(pm.attendees)}")
     ident = decision.policy
     lines += ["", f"Policy: {ident.name} {ident.version} ({ident.content_hash[:12]})"]
     return "\n".join(lines) + "\n"

@@ -61,20 +61,32 @@ def _collect(table: CompiledTable, matches: tuple[int, ...], facts: dict[str, An
     for name, values in gathered.items():
         how = table.aggregates[name]
         if not values:
-            facts[name] = None if table.outputs[name].nullable else _EMPTY[how]
+            empty = _EMPTY[how]
+            facts[name] = (
+                None if table.outputs[name].nullable else ([] if how == "union" else empty)
+            )
         elif how == "sum":
             facts[name] = sum(values)
         elif how == "max":
             facts[name] = max(values)
         elif how == "min":
             facts[name] = min(values)
+        elif how == "union":
+            facts[name] = list(dict.fromkeys(item for value in values for item in value))
         elif how == "any":
             facts[name] = any(values)
         else:
             facts[name] = all(values)
 
 
-_EMPTY: dict[str, Any] = {"sum": 0, "max": None, "min": None, "any": False, "all": True}
+_EMPTY: dict[str, Any] = {
+    "sum": 0,
+    "max": None,
+    "min": None,
+    "any": False,
+    "all": True,
+    "union": None,  # a new empty list each time
+}
 
 
 #: One step of an explanation: the rule and the text it says (if_not or because).
@@ -204,6 +216,14 @@ def explain(
     return steps
 
 
+def _plan_parts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Plan, checklists, monitoring, warnings and communication: the catalogue entries the
+    tables selected (outputs ``plan_procedures``, ``plan_warnings``, ...), expanded."""
+    if policy.plan is None:
+        return dict(plan=[], checklists=[], monitoring=[], warnings=[], communication=None)
+    return policy.plan.expand(facts)
+
+
 def assemble(policy: Policy, trace: Trace) -> Decision:
     facts, fired = trace
     action = Action(facts["action"])
@@ -225,10 +245,6 @@ def assemble(policy: Policy, trace: Trace) -> Decision:
         rollback_eta_minutes=eta,
         rollback_eta_estimated=bool(facts["rollback_eta_estimated"]) if reports_type else False,
         rationale=explain(policy, facts, fired, roots),
-        plan=[],
-        checklists=[],
-        monitoring=[],
-        warnings=[],
-        communication=None,
+        **_plan_parts(policy, facts),
         policy=policy.identity,
     )

@@ -22,6 +22,12 @@ from rollback_decision.policy.conditions import (
     parse_condition,
 )
 from rollback_decision.policy.loader import RawPolicy
+from rollback_decision.policy.plan import (
+    PlanCatalogue,
+    catalogue_ids,
+    check_plan_outputs,
+    compile_plan,
+)
 from rollback_decision.policy.spec import (
     ActionSpec,
     OutputSpec,
@@ -44,6 +50,7 @@ AGGREGATES = {
     "min": ("number", "integer"),
     "any": ("boolean",),
     "all": ("boolean",),
+    "union": ("list",),
 }
 
 #: Facts the engine reads into the Decision, with the type each must have.
@@ -110,6 +117,8 @@ class Policy:
     document: PolicyDocument
     #: which table produces each derived fact
     producers: Mapping[str, str]
+    #: the plan's catalogues, pre-built (procedures, checklists, monitoring, ...)
+    plan: PlanCatalogue | None = None
 
     @property
     def name(self) -> str:
@@ -131,6 +140,7 @@ class _Checker:
         self.raw = raw
         self.doc = raw.document
         self.problems = problems
+        self.catalogue_ids = catalogue_ids(raw.document)
 
     def problem(
         self,
@@ -448,8 +458,19 @@ class _Checker:
     def output_type(
         self, spec: TableSpec, name: str, out: OutputSpec, authority_ids: frozenset[str]
     ) -> FactType | None:
-        ftype = declared_type(out, authority_ids)
-        if ftype is None:
+        ftype = declared_type(out, authority_ids, self.catalogue_ids)
+        if ftype is None and out.type == "list":
+            of = out.of or ""
+            self.problem(
+                "tables",
+                spec.id,
+                "a list output names the catalogue its ids come from: 'of' is one of "
+                + ", ".join(self.catalogue_ids)
+                + (f", got {of!r}{did_you_mean(of, self.catalogue_ids)}" if of else ""),
+                "outputs",
+                name,
+            )
+        elif ftype is None:
             self.problem("tables", spec.id, "an enum output lists its values", "outputs", name)
         return ftype
 
@@ -522,6 +543,16 @@ class _Checker:
                     and otype.kind == "number"
                 ):
                     value = float(value)
+                if otype.kind == "list" and otype.ref is not None and isinstance(value, list):
+                    unknown = [v for v in value if v not in (otype.values or ())]
+                    for item in unknown:
+                        report(
+                            f"unknown id {item!r} in {otype.ref}"
+                            f"{did_you_mean(str(item), otype.values or ())}",
+                            here,
+                        )
+                    if unknown:
+                        continue
                 if not otype.accepts(value):
                     hint = (
                         did_you_mean(value, map(str, otype.values or ()))
@@ -562,8 +593,13 @@ class _Checker:
         )
 
 
-def declared_type(out: OutputSpec, authority_ids: frozenset[str]) -> FactType | None:
-    """The fact type an output declares (None for an enum without values)."""
+def declared_type(
+    out: OutputSpec,
+    authority_ids: frozenset[str],
+    catalogues: Mapping[str, frozenset[str]] | None = None,
+) -> FactType | None:
+    """The fact type an output declares (None for an enum without values, or a list of ids
+    from an unknown catalogue)."""
     if out.type == "enum":
         return FactType("enum", frozenset(out.values), out.nullable) if out.values else None
     if out.type == "integer":
@@ -572,6 +608,10 @@ def declared_type(out: OutputSpec, authority_ids: frozenset[str]) -> FactType | 
         return FactType("enum", frozenset(a.value for a in Action), out.nullable)
     if out.type == "authority":
         return FactType("ref", authority_ids, out.nullable, ref="authorities")
+    if out.type == "list":
+        if catalogues is None or out.of not in catalogues:
+            return None
+        return FactType("list", catalogues[out.of], out.nullable, ref=out.of)
     return FactType(out.type, None, out.nullable)
 
 
@@ -605,7 +645,7 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
     for spec in checker.pipeline():
         table = checker.table(spec, facts, params, authority_ids)
         for name, out in spec.outputs.items():
-            ftype = declared_type(out, authority_ids)
+            ftype = declared_type(out, authority_ids, checker.catalogue_ids)
             if name not in facts and ftype is not None:
                 # Declared even when the table failed, so later tables are checked against
                 # it instead of reporting a cascade of unknown names.
@@ -638,6 +678,9 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
                     message=f"{name!r} must be of type {kind}, but is {produced.describe()}",
                 )
             )
+    for name, message in check_plan_outputs(facts, producers):
+        problems.append(PolicyProblem(file="(policy)", key=name, message=message))
+    plan = compile_plan(doc, facts, params, checker.problem)
     if problems or doc.policy is None:
         return None
     identity = PolicyIdentity(
@@ -653,4 +696,5 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         role_names=MappingProxyType({k: r.name for k, r in doc.roles.items()}),
         document=doc,
         producers=MappingProxyType(producers),
+        plan=plan,
     )

@@ -28,6 +28,16 @@ MAPPING_SECTIONS = (
     "authorities",
     "actions",
     "rollback_types",
+    # The rollback plan's catalogues (selected by id from tables).
+    "phases",
+    "procedures",
+    "checklists",
+    "monitoring",
+    "warnings",
+    "stakeholder_groups",
+    "messages",
+    "communication_plans",
+    "post_mortems",
 )
 
 
@@ -161,12 +171,23 @@ def _fields_at(loc: Sequence[Any]) -> list[str]:
         "actions": spec.ActionSpec,
         "rollback_types": spec.RollbackTypeSpec,
         "policy": spec.PolicyMeta,
+        "phases": spec.PhaseSpec,
+        "procedures": spec.ProcedureSpec,
+        "checklists": spec.ChecklistSpec,
+        "monitoring": spec.MonitoringSpec,
+        "warnings": spec.WarningSpec,
+        "stakeholder_groups": spec.StakeholderGroupSpec,
+        "messages": spec.MessageSpec,
+        "communication_plans": spec.CommunicationPlanSpec,
+        "post_mortems": spec.PostMortemSpec,
     }
     model = models.get(str(head))
     if model is None:
         return []
     if head == "policy" and len(loc) == 1:
         return list(model.model_fields)
+    if head == "procedures" and len(loc) == 4 and loc[2] == "steps":
+        return list(spec.StepSpec.model_fields)
     return list(model.model_fields) if len(loc) == 2 else []
 
 

@@ -14,15 +14,25 @@ __all__ = [
     "ActionSpec",
     "ApprovalSpec",
     "AuthoritySpec",
+    "ChecklistSpec",
+    "CommunicationPlanSpec",
+    "MessageSpec",
+    "MonitoringSpec",
     "OutputSpec",
     "ParamRef",
     "ParameterSpec",
+    "PhaseSpec",
     "PolicyDocument",
     "PolicyMeta",
+    "PostMortemSpec",
+    "ProcedureSpec",
     "RoleSpec",
     "RollbackTypeSpec",
     "RuleSpec",
+    "StakeholderGroupSpec",
+    "StepSpec",
     "TableSpec",
+    "WarningSpec",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -106,11 +116,14 @@ class OutputSpec(BaseModel):
     """A fact a table sets, with its type (checked against every rule that sets it)."""
 
     model_config = _STRICT
-    type: Literal["boolean", "number", "integer", "enum", "action", "authority"]
+    type: Literal["boolean", "number", "integer", "enum", "action", "authority", "list"]
     values: list[Any] | None = None
+    of: str | None = Field(
+        default=None, description="list outputs: the catalogue their ids point into (procedures)"
+    )
     nullable: bool = False
     aggregate: str | None = Field(
-        default=None, description="collect tables only: sum, max, min, any, all"
+        default=None, description="collect tables only: sum, max, min, any, all, union"
     )
     description: str = ""
 
@@ -142,6 +155,104 @@ class TableSpec(BaseModel):
     rules: list[RuleSpec] = Field(min_length=1)
 
 
+# -- the rollback plan: catalogues that tables select from by id ------------------------------
+
+
+class PhaseSpec(BaseModel):
+    """A phase of a plan; steps of every selected procedure are merged in phase rank order."""
+
+    model_config = _STRICT
+    rank: int
+    title: str
+    description: str = ""
+
+
+class StepSpec(BaseModel):
+    """One step of a procedure. ``{param}`` placeholders are filled when the policy compiles."""
+
+    model_config = _STRICT
+    text: str
+    phase: Id
+    section: str | None = None
+    duration: str | None = None
+    command: str | None = None
+    validation: str | None = None
+    checks: list[str] = Field(default_factory=list)
+    key: str | None = Field(
+        default=None,
+        description="steps sharing a key are one step: the first in plan order is kept, "
+        "a fallback step only when no other step has its key",
+    )
+    fallback: bool = False
+
+
+class ProcedureSpec(BaseModel):
+    """A procedure of the policy (a rollback type's, a component's, a scenario's)."""
+
+    model_config = _STRICT
+    title: str
+    section: str
+    steps: list[StepSpec] = Field(min_length=1)
+
+
+class ChecklistSpec(BaseModel):
+    model_config = _STRICT
+    title: str
+    section: str
+    items: list[str] = Field(min_length=1)
+
+
+class MonitoringSpec(BaseModel):
+    model_config = _STRICT
+    duration: str
+    section: str
+    focus: list[str] = Field(default_factory=list)
+
+
+class WarningSpec(BaseModel):
+    """A prerequisite the facts show as unmet or unknown; ``text`` may name facts."""
+
+    model_config = _STRICT
+    text: str
+    section: str
+
+
+class StakeholderGroupSpec(BaseModel):
+    model_config = _STRICT
+    title: str
+    section: str
+    members: list[str] = Field(min_length=1)
+
+
+class MessageSpec(BaseModel):
+    """A notification template; ``{name}`` placeholders are filled from the facts."""
+
+    model_config = _STRICT
+    title: str
+    channel: str
+    section: str
+    subject: str | None = None
+    text: str
+
+
+class CommunicationPlanSpec(BaseModel):
+    model_config = _STRICT
+    section: str
+    recipients: str
+    channels: list[str] = Field(min_length=1)
+    update_every_minutes: float | ParamRef | None = None
+
+
+class PostMortemSpec(BaseModel):
+    model_config = _STRICT
+    title: str
+    section: str
+    within_hours: float | ParamRef
+    attendees: list[str] = Field(min_length=1)
+    agenda: list[str] = Field(default_factory=list)
+    deliverables: list[str] = Field(default_factory=list)
+
+
 class PolicyMeta(BaseModel):
     model_config = _STRICT
     name: str
@@ -163,3 +274,12 @@ class PolicyDocument(BaseModel):
     actions: dict[Id, ActionSpec] = Field(default_factory=dict)
     rollback_types: dict[int, RollbackTypeSpec] = Field(default_factory=dict)
     tables: list[TableSpec] = Field(default_factory=list)
+    phases: dict[Id, PhaseSpec] = Field(default_factory=dict)
+    procedures: dict[Id, ProcedureSpec] = Field(default_factory=dict)
+    checklists: dict[Id, ChecklistSpec] = Field(default_factory=dict)
+    monitoring: dict[Id, MonitoringSpec] = Field(default_factory=dict)
+    warnings: dict[Id, WarningSpec] = Field(default_factory=dict)
+    stakeholder_groups: dict[Id, StakeholderGroupSpec] = Field(default_factory=dict)
+    messages: dict[Id, MessageSpec] = Field(default_factory=dict)
+    communication_plans: dict[Id, CommunicationPlanSpec] = Field(default_factory=dict)
+    post_mortems: dict[Id, PostMortemSpec] = Field(default_factory=dict)

@@ -30,7 +30,9 @@ class FactType:
     ref: str | None = None
 
     def describe(self) -> str:
-        if self.kind == "enum" and self.values is not None:
+        if self.kind == "list" and self.ref is not None:
+            text = f"a list of ids from {self.ref}"
+        elif self.kind == "enum" and self.values is not None:
             text = "one of " + ", ".join(sorted(map(str, self.values)))
         elif self.kind == "list" and self.values is not None:
             text = "a list of " + ", ".join(sorted(map(str, self.values)))

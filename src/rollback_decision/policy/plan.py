@@ -1,0 +1,365 @@
+"""The rollback plan's catalogues: checked and pre-built when the policy compiles.
+
+Tables select entries by id (list outputs such as ``plan_procedures``, aggregated with
+``union``); this module only turns the selected ids into the Decision's objects. Nothing here
+looks at the incident: which procedures, checklists, warnings... apply is the tables' business,
+so every engine agrees on it.
+
+Plan steps of the selected procedures are merged in phase rank order (``phases``); within a
+phase, in the order the procedures were selected, then in each procedure's own order. Steps
+that share a ``key`` are one step: the first in plan order is kept, and a ``fallback`` step is
+kept only when no other selected step has its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from rollback_decision.decision import (
+    Checklist,
+    Communication,
+    Message,
+    Monitoring,
+    PlanStep,
+    PostMortem,
+    StakeholderGroup,
+    Warning,
+)
+from rollback_decision.errors import did_you_mean
+from rollback_decision.policy.spec import ParamRef, PolicyDocument
+from rollback_decision.policy.templates import Template
+from rollback_decision.policy.types import FactType
+
+__all__ = ["CATALOGUES", "PLAN_OUTPUTS", "PlanCatalogue", "catalogue_ids", "compile_plan"]
+
+#: Catalogues of the plan that tables select from, by id.
+CATALOGUES = (
+    "procedures",
+    "checklists",
+    "monitoring",
+    "warnings",
+    "stakeholder_groups",
+    "messages",
+    "communication_plans",
+    "post_mortems",
+)
+
+#: Facts the engine reads into the Decision's plan parts, with the catalogue each points into.
+#: A policy without the table that produces one simply leaves that part empty.
+PLAN_OUTPUTS = {
+    "plan_procedures": "procedures",
+    "plan_checklists": "checklists",
+    "plan_monitoring": "monitoring",
+    "plan_warnings": "warnings",
+    "communication_plan": "communication_plans",
+    "notify_stakeholders": "stakeholder_groups",
+    "notify_messages": "messages",
+    "post_mortem": "post_mortems",
+}
+
+#: report(section, ident, message, *subpath)
+Report = Callable[..., None]
+
+
+def catalogue_ids(doc: PolicyDocument) -> dict[str, frozenset[str]]:
+    """The ids of every plan catalogue (what list outputs may name)."""
+    return {name: frozenset(str(k) for k in getattr(doc, name)) for name in CATALOGUES}
+
+
+@dataclass(frozen=True)
+class _Step:
+    rank: int
+    key: str | None
+    fallback: bool
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text that is either fixed (``template`` None) or filled from the facts."""
+
+    text: str
+    template: Template | None
+
+    def render(self, values: Callable[[str], Any]) -> str:
+        if self.template is None:
+            return self.text
+        return self.template.render({n: values(n) for n in self.template.names})
+
+
+@dataclass(frozen=True)
+class _Message:
+    id: str
+    title: str
+    channel: str
+    section: str
+    subject: _Text | None
+    text: _Text
+
+
+@dataclass
+class PlanCatalogue:
+    """Pre-built plan parts; :meth:`expand` turns the selected ids into Decision fields."""
+
+    procedures: Mapping[str, tuple[_Step, ...]]
+    checklists: Mapping[str, Checklist]
+    monitoring: Mapping[str, Monitoring]
+    warnings: Mapping[str, tuple[str, _Text]]
+    stakeholder_groups: Mapping[str, StakeholderGroup]
+    messages: Mapping[str, _Message]
+    communication_plans: Mapping[str, Mapping[str, Any]]
+    post_mortems: Mapping[str, PostMortem]
+    parameters: Mapping[str, Any]
+    _plans: dict[tuple[str, ...], tuple[PlanStep, ...]] = field(default_factory=dict)
+
+    def plan(self, procedure_ids: Sequence[str]) -> list[PlanStep]:
+        """The merged, numbered steps of ``procedure_ids`` (memoised per selection)."""
+        key = tuple(procedure_ids)
+        steps = self._plans.get(key)
+        if steps is None:
+            steps = self._merge(key)
+            if len(self._plans) < 4096:
+                self._plans[key] = steps
+        return list(steps)
+
+    def _merge(self, procedure_ids: tuple[str, ...]) -> tuple[PlanStep, ...]:
+        entries = sorted(
+            (
+                (step.rank, order, index, step)
+                for order, pid in enumerate(procedure_ids)
+                for index, step in enumerate(self.procedures[pid])
+            ),
+            key=lambda e: e[:3],
+        )
+        concrete = {s.key for *_, s in entries if s.key is not None and not s.fallback}
+        seen: set[str] = set()
+        out: list[PlanStep] = []
+        for *_, step in entries:
+            if step.key is not None:
+                if (step.fallback and step.key in concrete) or step.key in seen:
+                    continue
+                seen.add(step.key)
+            out.append(PlanStep(number=len(out) + 1, **step.fields))
+        return tuple(out)
+
+    def expand(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """The Decision's plan, checklists, monitoring, warnings and communication."""
+
+        def value(name: str) -> Any:
+            return facts[name] if name in facts else self.parameters[name]
+
+        def ids(name: str) -> Sequence[str]:
+            return facts.get(name) or ()
+
+        warnings = [
+            Warning.model_construct(id=wid, section=section, text=text.render(value))
+            for wid in ids("plan_warnings")
+            for section, text in (self.warnings[wid],)
+        ]
+        communication = None
+        plans = ids("communication_plan")
+        if plans:
+            post_mortems = ids("post_mortem")
+            communication = Communication.model_construct(
+                **self.communication_plans[plans[0]],
+                stakeholders=[self.stakeholder_groups[i] for i in ids("notify_stakeholders")],
+                messages=[self._message(self.messages[i], value) for i in ids("notify_messages")],
+                post_mortem=self.post_mortems[post_mortems[0]] if post_mortems else None,
+            )
+        return {
+            "plan": self.plan(ids("plan_procedures")),
+            "checklists": [self.checklists[i] for i in ids("plan_checklists")],
+            "monitoring": [self.monitoring[i] for i in ids("plan_monitoring")],
+            "warnings": warnings,
+            "communication": communication,
+        }
+
+    @staticmethod
+    def _message(message: _Message, value: Callable[[str], Any]) -> Message:
+        return Message.model_construct(
+            id=message.id,
+            title=message.title,
+            channel=message.channel,
+            section=message.section,
+            subject=message.subject.render(value) if message.subject else None,
+            text=message.text.render(value),
+        )
+
+
+def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:
+    if isinstance(value, ParamRef):
+        return params[value.param][1] if value.param in params else None
+    return value
+
+
+def compile_plan(
+    doc: PolicyDocument,
+    facts: Mapping[str, FactType],
+    params: Mapping[str, tuple[FactType, Any]],
+    report: Report,
+) -> PlanCatalogue:
+    """Check the catalogues and pre-build what does not depend on the incident."""
+    param_values = {name: value for name, (_, value) in params.items()}
+    phases = {str(k): v.rank for k, v in doc.phases.items()}
+
+    def fixed(text: str, section: str, ident: str, *path: str | int) -> str:
+        """A text whose placeholders name parameters only: filled now."""
+        template = Template.parse(text, param_values, lambda m: report(section, ident, m, *path))
+        return text if template.is_static else template.render(param_values)
+
+    def dynamic(text: str, section: str, ident: str, *path: str | int) -> _Text:
+        known = {*facts, *param_values}
+        template = Template.parse(text, known, lambda m: report(section, ident, m, *path))
+        return _Text(text, None if template.is_static else template)
+
+    procedures: dict[str, tuple[_Step, ...]] = {}
+    for pid, proc in doc.procedures.items():
+        steps: list[_Step] = []
+        for index, step in enumerate(proc.steps):
+            if step.phase not in phases:
+                report(
+                    "procedures",
+                    pid,
+                    f"unknown phase {step.phase!r}{did_you_mean(step.phase, phases)}",
+                    "steps",
+                    index,
+                    "phase",
+                )
+                continue
+            where = ("procedures", pid, "steps", index)
+            fields = {
+                "text": fixed(step.text, *where, "text"),
+                "section": step.section or proc.section,
+                "source": pid,
+                "phase": step.phase,
+                "duration": fixed(step.duration, *where, "duration") if step.duration else None,
+                "command": step.command,
+                "validation": (
+                    fixed(step.validation, *where, "validation") if step.validation else None
+                ),
+                "checks": [fixed(c, *where, "checks", i) for i, c in enumerate(step.checks)],
+            }
+            steps.append(_Step(phases[step.phase], step.key, step.fallback, fields))
+        procedures[pid] = tuple(steps)
+
+    def param_number(section: str, ident: str, key: str, raw: Any) -> float | None:
+        if isinstance(raw, ParamRef) and raw.param not in params:
+            report(
+                section,
+                ident,
+                f"unknown parameter {raw.param!r}{did_you_mean(raw.param, params)}",
+                key,
+            )
+            return None
+        resolved = _resolve(raw, params)
+        if resolved is not None and (
+            isinstance(resolved, bool) or not isinstance(resolved, (int, float))
+        ):
+            report(section, ident, f"{key} must be a number, got {resolved!r}", key)
+            return None
+        return float(resolved) if resolved is not None else None
+
+    comm_plans: dict[str, Mapping[str, Any]] = {}
+    for cid, cplan in doc.communication_plans.items():
+        comm_plans[cid] = MappingProxyType(
+            {
+                "id": cid,
+                "section": cplan.section,
+                "recipients": cplan.recipients,
+                "channels": list(cplan.channels),
+                "update_every_minutes": param_number(
+                    "communication_plans",
+                    cid,
+                    "update_every_minutes",
+                    cplan.update_every_minutes,
+                ),
+            }
+        )
+    post_mortems: dict[str, PostMortem] = {}
+    for mid, pm in doc.post_mortems.items():
+        within = param_number("post_mortems", mid, "within_hours", pm.within_hours)
+        post_mortems[mid] = PostMortem(
+            id=mid,
+            title=pm.title,
+            section=pm.section,
+            within_hours=within or 0.0,
+            attendees=list(pm.attendees),
+            agenda=list(pm.agenda),
+            deliverables=list(pm.deliverables),
+        )
+    messages = {
+        mid: _Message(
+            id=mid,
+            title=m.title,
+            channel=m.channel,
+            section=m.section,
+            subject=dynamic(m.subject, "messages", mid, "subject") if m.subject else None,
+            text=dynamic(m.text, "messages", mid, "text"),
+        )
+        for mid, m in doc.messages.items()
+    }
+    return PlanCatalogue(
+        procedures=MappingProxyType(procedures),
+        checklists=MappingProxyType(
+            {
+                cid: Checklist(
+                    id=cid,
+                    title=c.title,
+                    section=c.section,
+                    items=[fixed(t, "checklists", cid, "items", i) for i, t in enumerate(c.items)],
+                )
+                for cid, c in doc.checklists.items()
+            }
+        ),
+        monitoring=MappingProxyType(
+            {
+                mid: Monitoring(
+                    id=mid,
+                    duration=fixed(m.duration, "monitoring", mid, "duration"),
+                    focus=list(m.focus),
+                    section=m.section,
+                )
+                for mid, m in doc.monitoring.items()
+            }
+        ),
+        warnings=MappingProxyType(
+            {
+                wid: (w.section, dynamic(w.text, "warnings", wid, "text"))
+                for wid, w in doc.warnings.items()
+            }
+        ),
+        stakeholder_groups=MappingProxyType(
+            {
+                gid: StakeholderGroup(
+                    id=gid, title=g.title, section=g.section, members=list(g.members)
+                )
+                for gid, g in doc.stakeholder_groups.items()
+            }
+        ),
+        messages=MappingProxyType(messages),
+        communication_plans=MappingProxyType(comm_plans),
+        post_mortems=MappingProxyType(post_mortems),
+        parameters=MappingProxyType(param_values),
+    )
+
+
+def check_plan_outputs(
+    facts: Mapping[str, FactType], producers: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(fact, message) for every plan output a table produces with the wrong type."""
+    out: list[tuple[str, str]] = []
+    for name, catalogue in PLAN_OUTPUTS.items():
+        if name not in producers:
+            continue
+        ftype = facts[name]
+        if ftype.kind != "list" or ftype.ref != catalogue:
+            out.append(
+                (
+                    name,
+                    f"{name!r} must be a list of ids from {catalogue}, but is {ftype.describe()}",
+                )
+            )
+    return out
