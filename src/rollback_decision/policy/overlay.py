@@ -382,7 +382,13 @@ def _rule_id_at(raw: Any, path: Sequence[str | int]) -> str | None:
 
 
 def _apply(raw: RawPolicy, org: OrgFile, problems: list[PolicyProblem]) -> None:
-    """Layer ``org`` over ``raw`` in place."""
+    """Layer ``org`` over ``raw`` in place; its problems are appended in line order."""
+    found: list[PolicyProblem] = []
+    _layer(raw, org, found)
+    problems.extend(sorted(found, key=lambda p: (p.file != org.source.name, p.line or 0)))
+
+
+def _layer(raw: RawPolicy, org: OrgFile, problems: list[PolicyProblem]) -> None:
     spec = org.spec
     if spec is None:
         return
