@@ -609,7 +609,7 @@ def declared_type(
     if out.type == "authority":
         return FactType("ref", authority_ids, out.nullable, ref="authorities")
     if out.type == "list":
-        if catalogues is None or out.of not in catalogues:
+        if catalogues is None or out.of is None or out.of not in catalogues:
             return None
         return FactType("list", catalogues[out.of], out.nullable, ref=out.of)
     return FactType(out.type, None, out.nullable)
