@@ -160,6 +160,12 @@ class TestOverrides:
         assert (authority.decided_by, authority.notify) == ("incident_commander", ["executive"])
         assert authority.approval == "executive_decision"  # not overridden: kept
 
+    def test_rollback_type_entry(self, tmp_path: Path) -> None:
+        policy = org(tmp_path, "extends: default\nrollback_types:\n  2: {name: Redeploy}\n")
+        assert policy.rollback_types[2].name == "Redeploy"
+        shipped = load_policy().rollback_types[2]
+        assert policy.rollback_types[2].budget_minutes == shipped.budget_minutes
+
     def test_type_budget(self, tmp_path: Path) -> None:
         assert "Rollback type 4 (complex, under 120 min)" in texts(decide(INFRASTRUCTURE))
         policy = org(tmp_path, "extends: default\nparameters: {type_4_budget_minutes: 90}\n")
@@ -533,6 +539,19 @@ class TestIdentity:
                 "under 'rules:' (disable, replace, add)"
             ],
             id="tables-in-an-org-file",
+        ),
+        pytest.param(
+            "extends: ''\n",
+            ["org.yaml:1: key 'extends': name the base: 'default' or a path"],
+            id="empty-extends",
+        ),
+        pytest.param(
+            "extends: default\nrollback_types:\n  2: {budget_minutes: 4}\n  7: {name: x}\n",
+            [
+                "org.yaml:4: key 'rollback_types.7': unknown rollback type 7; a new rollback "
+                "type goes under 'add: rollback_types:'"
+            ],
+            id="unknown-int-id",
         ),
         pytest.param(
             "parameters: {fix_forward_window_minutes: 10}\n",

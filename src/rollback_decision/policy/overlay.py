@@ -213,8 +213,13 @@ def _read_chain(
     seen = [*seen, path]
     raw = org.source.raw
     target = raw.get("extends") if isinstance(raw, dict) else None
-    if not isinstance(target, str) or not target:
+    if not isinstance(target, str):
         return None  # reported by the shape check
+    if not target.strip():
+        problems.append(
+            org.problem(("extends",), f"name the base: '{DEFAULT_BASE}' or a path")
+        )
+        return None
     if target == DEFAULT_BASE:
         return loader.shipped_rules_dir()
     resolved = (path.parent / target).resolve()
