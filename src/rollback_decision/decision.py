@@ -69,6 +69,9 @@ class Authority(BaseModel):
     min_approvers: int = Field(ge=0, description="Approvals needed before acting.")
     approvers: list[str] = Field(default_factory=list, description="Role ids who approve.")
     notify: list[str] = Field(default_factory=list, description="Role ids to notify.")
+    notify_names: list[str] = Field(
+        default_factory=list, description="How the policy names the roles to notify."
+    )
     section: str
 
 

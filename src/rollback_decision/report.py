@@ -27,7 +27,7 @@ def render_text(decision: Decision, *, source: str | None = None) -> str:
             approval += f" (at least {authority.min_approvers})"
         lines.append(f"Approval:      {approval}")
         if authority.notify:
-            lines.append(f"Notify:        {', '.join(authority.notify)}")
+            lines.append(f"Notify:        {', '.join(authority.notify_names)}")
     else:
         lines.append("Authority:     none needed")
     lines += ["", "Why:"]

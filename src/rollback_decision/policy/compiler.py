@@ -283,6 +283,7 @@ class _Checker:
                 min_approvers=min_approvers,
                 approvers=list(approvers or []),
                 notify=list(notify or []),
+                notify_names=[roles[r].name for r in notify or []],
                 section=spec.section,
             )
         if any(spec.rank is not None for spec in self.doc.authorities.values()):
