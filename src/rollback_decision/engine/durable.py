@@ -342,11 +342,6 @@ class _Translator:
         if self._meaning.setdefault(name, meaning) != meaning:
             raise self.fail(f"facts {fact!r} and {self._meaning[name][1]!r} encode alike")
         self.keys.setdefault(name, (fact, encoder))
-        if len(self.keys) > MAX_MESSAGE_KEYS:
-            raise self.fail(
-                f"its rules read more than {MAX_MESSAGE_KEYS} encoded facts, "
-                "more than a durable-rules message holds"
-            )
         return name
 
     def eq(self, fact: str) -> str:
@@ -372,10 +367,17 @@ class _Translator:
 
     # The translation: each test gives (holds, fails), exact JSON for both.
 
-    def rule(self, rule_id: str, condition: Condition) -> Json:
-        self.rule_id = rule_id
+    def rule(self, rule_id: str, condition: Condition) -> tuple[Json, dict[str, Any]]:
+        """The rule's condition (without its discriminator), and the keys it reads."""
+        self.rule_id, self.keys = rule_id, {}
         try:
-            return _all([{_DISCRIMINATOR: self.table.id}, self.condition(condition, False)])
+            expression = self.condition(condition, False)
+            if len(self.keys) > MAX_MESSAGE_KEYS:
+                raise self.fail(
+                    f"it reads more than {MAX_MESSAGE_KEYS} encoded facts, "
+                    "more than a durable-rules message holds"
+                )
+            return expression, self.keys
         finally:
             self.rule_id = None
 
@@ -386,6 +388,8 @@ class _Translator:
         if isinstance(condition, Not):
             return self.condition(condition.item, not negate)
         if isinstance(condition, (AllOf, AnyOf)):
+            if not condition.items:  # as the native compile has it: both hold
+                return _FALSE if negate else _TRUE
             parts = [self.condition(item, negate) for item in condition.items]
             conjunction = isinstance(condition, AllOf) != negate
             return _all(parts) if conjunction else _any(parts)
@@ -519,6 +523,25 @@ def _sorted(values: Iterable[Any]) -> list[Any]:
     return sorted(values, key=tag)
 
 
+def width(expression: Json) -> int:
+    """How many alpha-network branches of ``expression`` may hold at once (at most).
+
+    durable-rules walks the branches that hold with a stack of 64 (MAX_STACK_SIZE); more
+    pending at once is error 303. An ``$or`` whose branches test one key for distinct values
+    is one branch at a time; any other ``$or`` may hold in every branch, and an ``$and`` of
+    ``$or``s holds in every combination.
+    """
+    if isinstance(expression, dict) and "$and" in expression:
+        return math.prod(width(part) for part in expression["$and"])
+    if isinstance(expression, dict) and "$or" in expression:
+        branches = expression["$or"]
+        simple = [next(iter(b)) for b in branches if isinstance(b, dict) and len(b) == 1]
+        if len(simple) == len(branches) and len(set(simple)) == 1 and not simple[0].startswith("$"):
+            return 1  # {key: a} or {key: b} ...: one value at a time
+        return sum(width(part) for part in branches)
+    return 1
+
+
 # -- the compiled ruleset -----------------------------------------------------------------------
 
 
@@ -561,11 +584,32 @@ class _Sessions:
                 self._returned.notify()
 
 
+#: Branches one message may have pending in durable-rules' alpha network (its stack holds 64).
+MAX_BRANCHES = 60
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Rules of one table that one message reaches: its discriminator, and the keys they read."""
+
+    discriminator: str
+    keys: tuple[tuple[str, str, Encoder], ...]  # (message key, fact, encoder)
+
+    @classmethod
+    def of(cls, table_id: str, number: int, keys: Mapping[str, tuple[str, Encoder]]) -> _Chunk:
+        return cls(
+            discriminator=f"{table_id}#{number}",
+            keys=tuple((key, fact, enc) for key, (fact, enc) in keys.items()),
+        )
+
+
 @dataclass(frozen=True)
 class _Table:
     id: str
     post: bool  # first-match tables post; the others assert and retract
-    keys: tuple[tuple[str, str, Encoder], ...]  # (message key, fact, encoder)
+    #: In table order. A large table is split so that no message can hold more branches at
+    #: once than durable-rules evaluates (see :func:`width`).
+    chunks: tuple[_Chunk, ...]
 
 
 _local = threading.local()
@@ -593,6 +637,9 @@ class DurableRuleset:
         priority = 0
         for table in tables:
             translator = _Translator(table, types)
+            chunks: list[_Chunk] = []
+            keys: dict[str, tuple[str, Encoder]] = {}
+            branches = members = 0
             for rule in table.rules:
                 priority += 1
                 if priority > MAX_PRIORITY:
@@ -602,16 +649,35 @@ class DurableRuleset:
                         table=table.id,
                         rule_id=rule.id,
                     )
-                expression = translator.rule(rule.id, rule.condition)
+                expression, reads = translator.rule(rule.id, rule.condition)
                 if expression is _FALSE:
                     continue  # can never match: nothing to register
+                wide = width(expression)
+                if wide > MAX_BRANCHES:
+                    raise DurableTranslationError(
+                        f"its condition may hold in {wide} branches at once; durable-rules "
+                        f"evaluates at most {MAX_BRANCHES}",
+                        table=table.id,
+                        rule_id=rule.id,
+                    )
+                if branches + wide > MAX_BRANCHES or len(keys | reads) > MAX_MESSAGE_KEYS:
+                    chunks.append(_Chunk.of(table.id, len(chunks), keys))
+                    keys, branches, members = {}, 0, 0
+                keys.update(reads)
+                branches += wide
+                members += 1
+                discriminator = {_DISCRIMINATOR: f"{table.id}#{len(chunks)}"}
                 action = f"{self.name}/{rule.id}"
                 actions[action] = _recorder(rule.index)
-                definition[rule.id] = {"all": [{"m": expression}], "pri": priority, "run": action}
+                definition[rule.id] = {
+                    "all": [{"m": _all([discriminator, expression])}],
+                    "pri": priority,
+                    "run": action,
+                }
+            if members:
+                chunks.append(_Chunk.of(table.id, len(chunks), keys))
             compiled[table.id] = _Table(
-                id=table.id,
-                post=table.combine == "first",
-                keys=tuple((key, fact, enc) for key, (fact, enc) in translator.keys.items()),
+                id=table.id, post=table.combine == "first", chunks=tuple(chunks)
             )
         #: The ruleset as registered with durable-rules (a pristine copy: registering mutates).
         self.definition: dict[str, dict[str, Any]] = definition
@@ -632,9 +698,9 @@ class DurableRuleset:
         self._host = host
         self._not_handled = _durable().MessageNotHandledException
 
-    def message(self, table: _Table, facts: Mapping[str, Any], sid: str) -> dict[str, Any]:
-        message: dict[str, Any] = {_DISCRIMINATOR: table.id, "sid": sid}
-        for key, fact, encode in table.keys:
+    def message(self, chunk: _Chunk, facts: Mapping[str, Any], sid: str) -> dict[str, Any]:
+        message: dict[str, Any] = {_DISCRIMINATOR: chunk.discriminator, "sid": sid}
+        for key, fact, encode in chunk.keys:
             value = encode(facts[fact])
             if value is not _ABSENT:
                 message[key] = value
@@ -649,18 +715,19 @@ class DurableRuleset:
         _local.fired = fired
         clean = False
         try:
-            message = self.message(compiled, facts, sid)
-            if compiled.post:
-                try:
-                    host.post(self.name, message)
-                except not_handled:
-                    clean = True
-                    return ()
-                if not fired:
-                    raise DurableEngineError(
-                        f"table {table.id!r}: durable-rules handled the message but ran no action"
-                    )
-            else:
+            for chunk in compiled.chunks:
+                message = self.message(chunk, facts, sid)
+                if compiled.post:
+                    try:
+                        host.post(self.name, message)
+                    except not_handled:
+                        continue  # no rule of this chunk matched
+                    if not fired:
+                        raise DurableEngineError(
+                            f"table {table.id!r}: durable-rules handled the message "
+                            "but ran no action"
+                        )
+                    break  # the first match, chunks being in table order
                 with suppress(not_handled):  # raised when no rule matched
                     host.assert_fact(self.name, message)
                 with suppress(not_handled):
@@ -673,7 +740,7 @@ class DurableRuleset:
                 with suppress(Exception):
                     host.delete_state(self.name, sid)
             self.sessions.release(sid)
-        return tuple(sorted(fired))
+        return tuple(sorted(set(fired)))  # a rule fires once per matching list item
 
 
 def _recorder(index: int) -> Callable[[Any], None]:

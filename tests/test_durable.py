@@ -1,0 +1,673 @@
+"""The durable-rules engine: the same rule files, decided through durable-rules, proven equal.
+
+Differential tests (both engines, the whole Decision compared), the translator against the
+native compile of random conditions, and one test per failure mode of durable-rules 2.0.28
+that the engine handles on purpose (see rollback_decision/engine/durable.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+import threading
+import tomllib
+import warnings
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rollback_decision import Incident, Policy, decide, load_policy
+from rollback_decision.engine import clear_caches, core, durable, native
+from rollback_decision.errors import DecisionError, EngineUnavailableError
+from rollback_decision.facts import parse_incident
+from rollback_decision.policy import CompiledRule, CompiledTable
+from rollback_decision.policy.conditions import (
+    COMPARISONS,
+    LIST_TESTS,
+    AllOf,
+    AnyOf,
+    Condition,
+    Not,
+    Operand,
+    compile_condition,
+    facts_read,
+)
+from rollback_decision.policy.conditions import Test as Check
+from rollback_decision.policy.types import FactType
+from rollback_decision.strategies import incidents
+from tests.scenario_table import load_scenarios, mismatches
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _durable_importable() -> bool:
+    if importlib.util.find_spec("durable") is None:
+        return False
+    try:
+        import durable.engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+HAVE_DURABLE = _durable_importable()
+needs_durable = pytest.mark.skipif(
+    not HAVE_DURABLE,
+    reason="durable-rules is not installed (pip install 'rollback-decision[durable]'; "
+    "CPython < 3.13 with a C compiler); CI installs it",
+)
+# On Python 3.12 durable.engine calls datetime.utcfromtimestamp() on every action (a
+# DeprecationWarning inside durable-rules that no caller can act on; none on 3.11). Only that
+# message is let through; any other warning still fails the test.
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:datetime\.datetime\.utcfromtimestamp\(\) is deprecated:DeprecationWarning"
+)
+
+
+def dump(incident: Incident | Mapping[str, Any], policy: Policy, engine: str) -> Any:
+    decision = decide(incident, policy=policy, engine=engine)  # type: ignore[arg-type]
+    return decision.model_dump(mode="json")
+
+
+# -- without durable-rules ---------------------------------------------------------------------
+
+
+def test_without_durable_rules_the_engine_says_how_to_get_it(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "durable", None)  # makes `import durable` fail
+    monkeypatch.setitem(sys.modules, "durable.engine", None)
+    monkeypatch.setattr(durable, "_ENGINE", None)
+    monkeypatch.setattr(durable, "_COMPILED", {})
+    clear_caches()
+    with pytest.raises(EngineUnavailableError) as caught:
+        decide({}, policy=policy, engine="durable")
+    assert str(caught.value).startswith(
+        "the durable engine needs durable-rules, which is not installed: "
+        "pip install 'rollback-decision[durable]' "
+        "(CPython 3.11 or 3.12 and a C compiler; durable-rules 2.0.28 does not import on 3.13+)"
+    )
+    # The library and the native engine are unaffected.
+    assert decide({}, policy=policy).action.value
+
+
+def test_the_durable_extra_is_pinned_with_a_marker_and_installed_for_tests() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    assert extras["durable"] == ["durable-rules==2.0.28; python_version < '3.13'"]
+    assert any("durable" in req and req.startswith("rollback-decision[") for req in extras["test"])
+
+
+# -- differential: the two engines agree ----------------------------------------------------
+
+
+SCENARIOS = load_scenarios()
+
+
+@needs_durable
+def test_both_engines_decide_the_whole_scenario_table_identically(policy: Policy) -> None:
+    clear_caches()
+    for scenario in SCENARIOS:
+        theirs = decide(scenario.incident, policy=policy, engine="durable")
+        assert mismatches(scenario, theirs) == [], scenario.id
+        assert theirs.model_dump(mode="json") == dump(scenario.incident, policy, "native"), (
+            scenario.id
+        )
+
+
+@needs_durable
+def test_both_engines_decide_the_example_incidents_identically(policy: Policy) -> None:
+    from rollback_decision.facts import load_incident
+
+    paths = sorted((ROOT / "examples" / "incidents").glob("*.yaml"))
+    assert paths
+    for path in paths:
+        incident = load_incident(str(path))
+        assert dump(incident, policy, "durable") == dump(incident, policy, "native"), path.name
+
+
+# Numbers durable-rules' JSON reader cannot take as JSON numbers, ties and extremes.
+AWKWARD_MINUTES = st.sampled_from(
+    [None, 0.0, -0.0, 1e-05, 5e-324, 14.999999999999998, 15.0, 15, 1e16, 1.7976931348623157e308]
+)
+
+
+@needs_durable
+@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(incidents())
+def test_both_engines_decide_generated_incidents_identically(
+    policy: Policy, incident: Incident
+) -> None:
+    assert dump(incident, policy, "durable") == dump(incident, policy, "native")
+
+
+@needs_durable
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    incidents(
+        fix_forward_eta_minutes=AWKWARD_MINUTES,
+        rollback_eta_minutes=AWKWARD_MINUTES,
+        related_to_deployment=True,
+        production_issue=True,
+    )
+)
+def test_both_engines_agree_on_awkward_numbers(policy: Policy, incident: Incident) -> None:
+    assert dump(incident, policy, "durable") == dump(incident, policy, "native")
+
+
+@needs_durable
+def test_threads_deciding_concurrently_get_the_serial_answers(policy: Policy) -> None:
+    rng = random.Random(4)
+    cases = _random_incidents(rng, 600)
+    ruleset = durable.compile_ruleset(policy)
+
+    def run(incident: Incident) -> Any:
+        return core.assemble(policy, core.run(policy, incident, ruleset.match)).model_dump(
+            mode="json"
+        )
+
+    serial = [run(i) for i in cases]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        concurrent = list(pool.map(run, cases * 3))
+    assert concurrent == serial * 3
+    assert ruleset.sessions.created <= 8
+
+
+# -- the translator against the native compile --------------------------------------------
+
+
+ENUM = frozenset({"p", "q", "r"})
+TYPES: dict[str, FactType] = {
+    "flag": FactType("boolean", nullable=True),
+    "n": FactType("number", nullable=True),
+    "m": FactType("number", nullable=True),
+    "k": FactType("integer", frozenset({1, 2, 3})),
+    "e": FactType("enum", ENUM, nullable=True),
+    "f": FactType("enum", ENUM),
+    "text": FactType("string", nullable=True),
+    "xs": FactType("list", ENUM),
+    "ys": FactType("list", frozenset({"p", "q"})),
+}
+NUMBERS = [0, 1, 15, -0.0, 0.5, 1e-05, 5e-324, 14.999999999999998, 1e16, 2.5e300, -3.0]
+
+
+def _value(rng: random.Random, fact: str) -> Any:
+    ftype = TYPES[fact]
+    if ftype.nullable and rng.random() < 0.2:
+        return None
+    kind = ftype.kind
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "number":
+        return rng.choice(NUMBERS)
+    if kind == "integer":
+        return rng.choice([1, 2, 3])
+    if kind == "enum":
+        return rng.choice(sorted(ENUM))
+    if kind == "string":
+        return rng.choice(["", "a", "a b", 'quo"te', "1", "true", "null", "é"])
+    domain = sorted(ftype.values or ())
+    return [rng.choice(domain) for _ in range(rng.choice([0, 0, 1, 2, 3]))]
+
+
+def _test(rng: random.Random) -> Check:
+    while True:
+        fact = rng.choice(sorted(TYPES))
+        kind = TYPES[fact].kind
+        op = rng.choice([*COMPARISONS, *LIST_TESTS])
+        against_fact = rng.random() < 0.25
+        if op in ("lt", "le", "gt", "ge"):
+            if kind not in ("number", "integer"):
+                continue
+            if against_fact:
+                return Check(fact, op, Operand(fact=rng.choice(["n", "m", "k"])))
+            return Check(fact, op, Operand(value=rng.choice(NUMBERS)))
+        if op in ("any_of", "all_of", "none_of", "subset_of"):
+            if kind != "list":
+                continue
+            if against_fact:
+                return Check(fact, op, Operand(fact=rng.choice(["xs", "ys"])))
+            values = rng.sample(sorted(ENUM), rng.choice([0, 1, 2, 3]))
+            return Check(fact, op, Operand(value=values))
+        if op == "empty":
+            if kind != "list":
+                continue
+            return Check(fact, op, Operand(value=rng.random() < 0.5))
+        if op == "min_size":
+            if kind != "list":
+                continue
+            return Check(fact, op, Operand(value=rng.choice([0, 1, 2, 3])))
+        if op in ("in", "not_in"):
+            if kind == "list":
+                continue
+            if against_fact and kind == "enum":
+                return Check(fact, op, Operand(fact=rng.choice(["xs", "ys"])))
+            return Check(fact, op, Operand(value=[_value(rng, fact) for _ in range(2)]))
+        # eq, ne
+        if against_fact:
+            same = [f for f in TYPES if TYPES[f].kind == kind]
+            return Check(fact, op, Operand(fact=rng.choice(same)))
+        return Check(fact, op, Operand(value=_value(rng, fact)))
+
+
+def _condition(rng: random.Random, depth: int = 0) -> Condition:
+    roll = rng.random()
+    if depth >= 3 or roll < 0.45:
+        return _test(rng)
+    if roll < 0.6:
+        return Not(_condition(rng, depth + 1))
+    items = tuple(_condition(rng, depth + 1) for _ in range(rng.choice([0, 1, 2, 3])))
+    return AllOf(items) if roll < 0.8 else AnyOf(items)
+
+
+def _table(table_id: str, conditions: list[Condition], combine: str = "collect") -> CompiledTable:
+    rules = tuple(
+        CompiledRule(
+            id=f"{table_id}.{i}",
+            index=i,
+            section="",
+            condition=condition,
+            predicate=compile_condition(condition),
+            sets=(),
+            because=None,
+            if_not=None,
+            reads=facts_read(condition),
+        )
+        for i, condition in enumerate(conditions)
+    )
+    return CompiledTable(
+        id=table_id,
+        section="",
+        combine=combine,
+        outputs=MappingProxyType({}),
+        aggregates=MappingProxyType({}),
+        rules=rules,
+    )
+
+
+_NAMES = iter(range(10**9))
+
+
+def _ruleset(
+    *tables: CompiledTable, types: Mapping[str, FactType] = TYPES
+) -> durable.DurableRuleset:
+    ruleset = durable.DurableRuleset(f"test_durable_{next(_NAMES)}", tables, types)
+    ruleset.register()
+    return ruleset
+
+
+@needs_durable
+@pytest.mark.parametrize("seed", range(4))
+def test_every_operator_translates_exactly_as_the_native_compile_evaluates(seed: int) -> None:
+    """Random conditions over every operator, null, not, nesting, fact-vs-fact and awkward
+    numbers: durable-rules' matches equal the native predicates' on random facts."""
+    rng = random.Random(seed)
+    conditions = [_condition(rng) for _ in range(150)]
+    table = _table("random", conditions)
+    ruleset = _ruleset(table)
+    for _ in range(300):
+        facts = {name: _value(rng, name) for name in TYPES}
+        expected = tuple(native.match(table, facts))
+        assert tuple(ruleset.match(table, facts)) == expected, facts
+
+
+# -- compile-time errors ------------------------------------------------------------------
+
+
+@needs_durable
+def test_an_operator_it_cannot_translate_is_a_compile_time_error() -> None:
+    table = _table("odd", [Check("text", "matches", Operand(value="^a"))])
+    with pytest.raises(durable.DurableTranslationError) as caught:
+        durable.DurableRuleset("test_durable_odd", [table], TYPES)
+    assert str(caught.value) == (
+        "table 'odd', rule 'odd.0': cannot run on the durable engine: "
+        "operator 'matches' has no durable-rules translation"
+    )
+    assert isinstance(caught.value, EngineUnavailableError)
+
+
+@needs_durable
+def test_a_list_against_a_list_fact_of_unknown_values_is_a_compile_time_error() -> None:
+    types = {**TYPES, "tags": FactType("list", None)}
+    table = _table("lists", [Check("xs", "any_of", Operand(fact="tags"))])
+    with pytest.raises(durable.DurableTranslationError, match="declared values of 'tags'"):
+        durable.DurableRuleset("test_durable_lists", [table], types)
+
+
+@needs_durable
+def test_a_table_reading_more_keys_than_a_message_holds_is_a_compile_time_error() -> None:
+    types = {f"b{i}": FactType("boolean") for i in range(300)}
+    condition = AnyOf(tuple(Check(f"b{i}", "eq", Operand(value=True)) for i in range(300)))
+    with pytest.raises(durable.DurableTranslationError, match="more than 253 encoded facts"):
+        durable.DurableRuleset("test_durable_wide", [_table("wide", [condition])], types)
+
+
+@needs_durable
+def test_priorities_are_distinct_and_never_wrap(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ruleset = durable.compile_ruleset(policy)
+    priorities = [rule["pri"] for rule in ruleset.definition.values()]
+    assert len(set(priorities)) == len(priorities)
+    assert min(priorities) >= 1
+    assert max(priorities) <= 0xFFFF
+    monkeypatch.setattr(durable, "MAX_PRIORITY", 3)
+    table = _table("many", [Check("flag", "eq", Operand(value=True))] * 4)
+    with pytest.raises(durable.DurableTranslationError, match="no distinct durable-rules"):
+        durable.DurableRuleset("test_durable_many", [table], TYPES)
+
+
+# -- durable-rules' failure modes, each handled -------------------------------------------
+
+
+class RawHost:
+    """A bare durable-rules host for showing the behaviour the engine works around."""
+
+    def __init__(self) -> None:
+        import durable.engine
+
+        fired: list[str] = []
+        self.fired = fired
+
+        class Host(durable.engine.Host):  # type: ignore[misc]
+            def _run(self) -> None:
+                return None
+
+            def get_action(self, name: str) -> Any:
+                return lambda c: fired.append(name)
+
+        self.host = Host()
+        self.not_handled = durable.engine.MessageNotHandledException
+
+    def ruleset(self, condition: Any) -> str:
+        name = f"raw_{next(_NAMES)}"
+        self.host.set_rulesets({name: {"r": {"all": [{"m": condition}], "run": "r"}}})
+        return name
+
+    def matches(self, name: str, message: dict[str, Any]) -> bool:
+        self.fired.clear()
+        try:
+            self.host.post(name, {**message, "sid": "1"})
+        except self.not_handled:
+            return False
+        return self.fired == ["r"]
+
+
+@pytest.fixture
+def raw() -> RawHost:
+    return RawHost()
+
+
+def _json_keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _json_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_keys(item)
+
+
+@needs_durable
+def test_equality_coerces_types_so_facts_are_compared_as_tagged_strings(
+    raw: RawHost, policy: Policy
+) -> None:
+    name = raw.ruleset({"$and": [{"t": "x"}, {"v": 1}]})
+    assert raw.matches(name, {"t": "x", "v": True})  # the coercion
+    assert raw.matches(name, {"t": "x", "v": "1"})
+    assert [durable.tag(v) for v in (True, 1, "1", None, 1.0)] == [
+        "b:true",
+        "n:1",
+        "s:1",
+        "null",
+        "n:1",
+    ]
+    conditions = [
+        rule["all"][0]["m"] for rule in durable.compile_ruleset(policy).definition.values()
+    ]
+    assert "$ne" not in set(_json_keys(conditions))  # not a durable-rules operator
+
+
+@needs_durable
+def test_ne_is_not_an_operator_of_durable_rules(raw: RawHost) -> None:
+    with pytest.raises(Exception, match="Could not create ruleset"):
+        raw.ruleset({"$and": [{"t": "x"}, {"$ne": {"v": 1}}]})
+
+
+@needs_durable
+def test_numbers_in_exponent_form_are_rejected_so_numbers_go_as_order_keys(raw: RawHost) -> None:
+    name = raw.ruleset({"$and": [{"t": "x"}, {"$lt": {"v": 1.5}}]})
+    with pytest.raises(Exception, match="error code"):
+        raw.matches(name, {"t": "x", "v": 1e-05})
+    keys = [str(durable.order_key(v)) for v in (-1e300, -0.0, 0.0, 5e-324, 1e-05, 15, 1e16)]
+    assert keys == sorted(keys)
+    assert keys[1] == keys[2]
+    assert durable.order_key(None) is None
+    assert durable.order_key(float("nan")) is None
+
+
+@needs_durable
+def test_a_reference_to_a_missing_key_matches_so_references_are_guarded(
+    raw: RawHost, policy: Policy
+) -> None:
+    name = raw.ruleset({"$and": [{"t": "x"}, {"$lt": {"a": {"$m": "b"}}}]})
+    assert raw.matches(name, {"t": "x", "a": 1})  # b is missing, and yet a < b
+    step7 = durable.compile_ruleset(policy).definition["tree.7.fix_faster"]["all"][0]["m"]
+    assert {"$ex": {"ord:rollback_eta": 1}} in step7["$and"]
+    incident = {
+        "related_to_deployment": True,
+        "fix_forward_eta_minutes": 20.0,
+        "change": {"point_of_no_return": ["one_way_migration"]},
+    }
+    assert dump(incident, policy, "durable") == dump(incident, policy, "native")
+
+
+@needs_durable
+def test_iall_is_false_on_an_empty_list_so_lengths_are_tested_first(raw: RawHost) -> None:
+    name = raw.ruleset({"$and": [{"t": "x"}, {"$iall": {"v": {"$i": "a"}}}]})
+    assert not raw.matches(name, {"t": "x", "v": []})
+    table = _table("subset", [Check("xs", "subset_of", Operand(value=["p"]))])
+    assert list(_ruleset(table).match(table, {"xs": []})) == [0]
+
+
+@needs_durable
+def test_post_without_a_match_raises_so_a_gap_is_no_match(raw: RawHost) -> None:
+    name = raw.ruleset({"$and": [{"t": "x"}, {"v": "never"}]})
+    with pytest.raises(raw.not_handled):
+        raw.host.post(name, {"t": "x", "v": "other", "sid": "1"})
+    table = _table("gap", [Check("f", "eq", Operand(value="p"))], combine="first")
+    assert list(_ruleset(table).match(table, {"f": "q"})) == []
+    policy = load_policy()  # the core then reports the gap, as for the native engine
+    with pytest.raises(DecisionError):
+        core.run(policy, parse_incident({}), lambda t, f: ())
+
+
+@needs_durable
+def test_post_fires_the_lowest_priority_and_collect_tables_see_every_match() -> None:
+    always = Check("flag", "ne", Operand(value="never"))
+    first, collect = _table("first", [always] * 3, "first"), _table("all", [always] * 3)
+    ruleset = _ruleset(first, collect)
+    facts = {"flag": True}
+    assert list(ruleset.match(first, facts)) == [0]
+    for _ in range(3):  # asserted facts are retracted: the same facts match again
+        assert list(ruleset.match(collect, facts)) == [0, 1, 2]
+
+
+@needs_durable
+def test_rulesets_cannot_be_updated_so_each_policy_compiles_once_per_content_hash(
+    raw: RawHost, policy: Policy, rules_copy: Path
+) -> None:
+    name = raw.ruleset({"t": "x"})
+    with pytest.raises(Exception, match="already registered"):
+        raw.host.set_rulesets({name: {"r": {"all": [{"m": {"t": "x"}}], "run": "r"}}})
+    once = durable.compile_ruleset(policy)
+    assert durable.compile_ruleset(load_policy()) is once  # same files, another Policy object
+    assert once.name == f"rollback_decision_{policy.identity.content_hash}"
+    params = rules_copy / "parameters.yaml"
+    params.write_text(
+        params.read_text(encoding="utf-8").replace("default: 15", "default: 25", 1),
+        encoding="utf-8",
+    )
+    custom = load_policy(rules_copy)
+    assert durable.compile_ruleset(custom) is not once
+    incident = {"related_to_deployment": True, "fix_forward_eta_minutes": 20.0}
+    assert dump(incident, custom, "durable") == dump(incident, custom, "native")
+    assert (
+        dump(incident, custom, "durable")["action"] != dump(incident, policy, "durable")["action"]
+    )
+
+
+@needs_durable
+def test_set_rulesets_mutates_its_argument_so_a_copy_is_registered(
+    raw: RawHost, policy: Policy
+) -> None:
+    definition = {"r": {"all": [{"m": {"t": "x"}}], "run": "r"}}
+    raw.host.set_rulesets({f"raw_{next(_NAMES)}": definition})
+    assert "run" not in definition["r"]
+    kept = durable.compile_ruleset(policy).definition
+    assert all("run" in rule for rule in kept.values())
+
+
+@needs_durable
+def test_the_host_runs_no_timer_threads(policy: Policy) -> None:
+    durable.compile_ruleset(policy)
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+
+
+@needs_durable
+def test_a_post_that_runs_no_action_is_an_error_not_an_empty_answer() -> None:
+    table = _table("lost", [Check("flag", "eq", Operand(value=True))], combine="first")
+    ruleset = _ruleset(table)
+
+    class LosingHost:
+        """Like the default Host when a timer thread took the action: handled, not run."""
+
+        def post(self, name: str, message: Any) -> None:
+            return None
+
+        def delete_state(self, name: str, sid: str) -> None:
+            self.deleted = sid
+
+    ruleset._host = LosingHost()
+    with pytest.raises(durable.DurableEngineError, match="ran no action"):
+        ruleset.match(table, {"flag": True})
+    assert ruleset._host.deleted  # the session is started afresh
+
+
+@needs_durable
+def test_1024_live_sessions_is_the_limit_so_session_ids_are_pooled(
+    raw: RawHost, policy: Policy
+) -> None:
+    name = raw.ruleset({"t": "x"})
+
+    def open_sessions() -> None:
+        for sid in range(1100):
+            raw.host.post(name, {"t": "x", "sid": str(sid)})
+
+    with pytest.raises(MemoryError):
+        open_sessions()
+    ruleset = durable.compile_ruleset(policy)
+    incident = parse_incident({"related_to_deployment": True})
+    expected = dump(incident, policy, "native")
+
+    def one() -> None:
+        decided = core.assemble(policy, core.run(policy, incident, ruleset.match))
+        results.append(decided.model_dump(mode="json"))
+
+    results: list[Any] = []
+    for _ in range(1100):  # more short-lived threads than durable-rules has sessions
+        thread = threading.Thread(target=one)
+        thread.start()
+        thread.join()
+    assert results == [expected] * 1100
+    assert ruleset.sessions.created <= 8
+
+
+def test_the_session_pool_never_leases_one_id_twice_and_waits_at_its_limit() -> None:
+    sessions = durable._Sessions(limit=2)
+    a, b = sessions.acquire(), sessions.acquire()
+    assert a != b
+    got: list[str] = []
+    waiter = threading.Thread(target=lambda: got.append(sessions.acquire()))
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive()  # at the limit: waits
+    assert got == []
+    sessions.release(b)
+    waiter.join(timeout=5)
+    assert got == [b]
+    assert sessions.created == 2
+
+
+@needs_durable
+def test_no_rule_is_a_lone_nex_every_rule_starts_with_its_table(policy: Policy) -> None:
+    for table in policy.tables:
+        ruleset = durable.compile_ruleset(policy)
+        for rule in table.rules:
+            condition = ruleset.definition[rule.id]["all"][0]["m"]
+            first = condition["$and"][0] if "$and" in condition else condition
+            assert first["table"].startswith(f"{table.id}#"), rule.id
+    # An "is null" test is string equality, not $nex.
+    uncertain = ruleset.definition["tree.2.relation_uncertain"]["all"][0]["m"]
+    assert uncertain == {"$and": [{"table": "decision#0"}, {"eq:related_to_deployment": "null"}]}
+
+
+@needs_durable
+def test_deciding_raises_no_warnings_of_its_own(policy: Policy) -> None:
+    clear_caches()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        decide(
+            {"related_to_deployment": True, "rollback_eta_minutes": 1e-05},
+            policy=policy,
+            engine="durable",
+        )
+    allowed = "datetime.datetime.utcfromtimestamp() is deprecated"
+    unexpected = [str(w.message) for w in caught if not str(w.message).startswith(allowed)]
+    assert unexpected == []
+    if sys.version_info < (3, 12):
+        assert caught == []
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _random_incidents(rng: random.Random, count: int) -> list[Incident]:
+    from rollback_decision.facts import Component, DataScenario, PointOfNoReturn, Symptom
+
+    def maybe(*choices: Any) -> Any:
+        return rng.choice(choices)
+
+    out = []
+    for _ in range(count):
+        out.append(
+            Incident.model_validate(
+                {
+                    "production_issue": maybe(True, True, False),
+                    "related_to_deployment": maybe(True, True, False, None),
+                    "severity": maybe(None, "critical", "non_critical"),
+                    "symptoms": rng.sample(list(Symptom), rng.randint(0, 3)),
+                    "production_down": maybe(False, True),
+                    "critical_path_affected": maybe(False, True),
+                    "fix_forward_eta_minutes": maybe(None, 5.0, 15.0, 20.0, 45.0),
+                    "rollback_eta_minutes": maybe(None, 3.0, 20.0, 30.0),
+                    "rollback_possible": maybe(None, True, False),
+                    "rollback_risk": maybe("low", "high"),
+                    "change": {
+                        "components": rng.sample(list(Component), rng.randint(1, 3)),
+                        "behind_feature_flag": maybe(False, True),
+                        "data_scenario": rng.choice(list(DataScenario)),
+                        "data_written_in_new_format": maybe(False, True),
+                        "point_of_no_return": rng.sample(list(PointOfNoReturn), maybe(0, 0, 1)),
+                    },
+                }
+            )
+        )
+    return out
