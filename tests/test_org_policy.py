@@ -166,6 +166,21 @@ class TestOverrides:
         shipped = load_policy().rollback_types[2]
         assert policy.rollback_types[2].budget_minutes == shipped.budget_minutes
 
+    def test_any_catalogue_section(self, tmp_path: Path) -> None:
+        """Sections of the rules are overridable by id without the overlay knowing them."""
+        policy = org(
+            tmp_path,
+            """
+            extends: default
+            stakeholder_groups:
+              trading_system: {members: [Trading desk, Exchange connectivity]}
+            """,
+        )
+        group = policy.document.stakeholder_groups["trading_system"]
+        assert group.members == ["Trading desk", "Exchange connectivity"]
+        decision = decide(PRODUCTION_DOWN | {"change": {"trading_system": True}}, policy=policy)
+        assert "Exchange connectivity" in decision.model_dump_json()
+
     def test_type_budget(self, tmp_path: Path) -> None:
         assert "Rollback type 4 (complex, under 120 min)" in texts(decide(INFRASTRUCTURE))
         policy = org(tmp_path, "extends: default\nparameters: {type_4_budget_minutes: 90}\n")
