@@ -113,7 +113,10 @@ class PlanCatalogue:
     communication_plans: Mapping[str, Mapping[str, Any]]
     post_mortems: Mapping[str, PostMortem]
     parameters: Mapping[str, Any]
+    #: the facts and parameters that warning and message texts name
+    names: tuple[str, ...] = ()
     _plans: dict[tuple[str, ...], tuple[PlanStep, ...]] = field(default_factory=dict)
+    _expanded: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
     def plan(self, procedure_ids: Sequence[str]) -> list[PlanStep]:
         """The merged, numbered steps of ``procedure_ids`` (memoised per selection)."""
@@ -146,8 +149,24 @@ class PlanCatalogue:
         return tuple(out)
 
     def expand(self, facts: Mapping[str, Any]) -> dict[str, Any]:
-        """The Decision's plan, checklists, monitoring, warnings and communication."""
+        """The Decision's plan, checklists, monitoring, warnings and communication.
 
+        The result depends only on the selected ids and the values the texts name, so it is
+        memoised on them; each call gets its own lists.
+        """
+        key = (
+            tuple(tuple(facts.get(name) or ()) for name in PLAN_OUTPUTS),
+            tuple(_hashable(facts.get(n, self.parameters.get(n))) for n in self.names),
+        )
+        parts = self._expanded.get(key)
+        if parts is None:
+            parts = self._expand(facts)
+            if len(self._expanded) >= 4096:
+                self._expanded.clear()
+            self._expanded[key] = parts
+        return {k: list(v) if isinstance(v, list) else v for k, v in parts.items()}
+
+    def _expand(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         def value(name: str) -> Any:
             return facts[name] if name in facts else self.parameters[name]
 
@@ -187,6 +206,10 @@ class PlanCatalogue:
             subject=message.subject.render(value) if message.subject else None,
             text=message.text.render(value),
         )
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:
@@ -301,6 +324,16 @@ def compile_plan(
         )
         for mid, m in doc.messages.items()
     }
+    warnings = {
+        wid: (w.section, dynamic(w.text, "warnings", wid, "text"))
+        for wid, w in doc.warnings.items()
+    }
+    texts = [text for _, text in warnings.values()]
+    for message in messages.values():
+        texts += [message.text] + ([message.subject] if message.subject else [])
+    names = tuple(
+        sorted({n for text in texts if text.template is not None for n in text.template.names})
+    )
     return PlanCatalogue(
         procedures=MappingProxyType(procedures),
         checklists=MappingProxyType(
@@ -325,12 +358,7 @@ def compile_plan(
                 for mid, m in doc.monitoring.items()
             }
         ),
-        warnings=MappingProxyType(
-            {
-                wid: (w.section, dynamic(w.text, "warnings", wid, "text"))
-                for wid, w in doc.warnings.items()
-            }
-        ),
+        warnings=MappingProxyType(warnings),
         stakeholder_groups=MappingProxyType(
             {
                 gid: StakeholderGroup(
@@ -343,6 +371,7 @@ def compile_plan(
         communication_plans=MappingProxyType(comm_plans),
         post_mortems=MappingProxyType(post_mortems),
         parameters=MappingProxyType(param_values),
+        names=names,
     )
 
 
