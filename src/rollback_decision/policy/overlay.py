@@ -638,6 +638,8 @@ def _change_rules(
     out = []
     for table in tables:
         rules = work[table.id]
+        for stale in [k for k in raw.rule_origins if k[0] == table.id]:
+            del raw.rule_origins[stale]
         for index, (_, origin) in enumerate(rules):
             raw.rule_origins[(table.id, index)] = origin
         if [r for r, _ in rules] != list(table.rules):
