@@ -26,7 +26,14 @@ from hypothesis import strategies as st
 from rollback_decision import Incident, Policy, decide, load_policy
 from rollback_decision.engine import clear_caches, core, durable, native
 from rollback_decision.errors import DecisionError, EngineUnavailableError
-from rollback_decision.facts import parse_incident
+from rollback_decision.facts import (
+    Change,
+    Component,
+    DataScenario,
+    PointOfNoReturn,
+    Symptom,
+    parse_incident,
+)
 from rollback_decision.policy import CompiledRule, CompiledTable
 from rollback_decision.policy.conditions import (
     COMPARISONS,
@@ -41,7 +48,6 @@ from rollback_decision.policy.conditions import (
 )
 from rollback_decision.policy.conditions import Test as Check
 from rollback_decision.policy.types import FactType
-from rollback_decision.strategies import incidents
 from tests.scenario_table import load_scenarios, mismatches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,6 +139,74 @@ def test_both_engines_decide_the_example_incidents_identically(policy: Policy) -
         assert dump(incident, policy, "durable") == dump(incident, policy, "native"), path.name
 
 
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), strategy)
+
+
+_MINUTES = _maybe(
+    st.one_of(
+        st.integers(min_value=0, max_value=240).map(float),
+        st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False),
+    )
+)
+#: Every field of Incident and Change (a test checks that none is missing).
+LOCAL_CHANGE_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "components": st.lists(st.sampled_from(Component), min_size=1, max_size=4),
+    "behind_feature_flag": st.booleans(),
+    "data_scenario": st.sampled_from(DataScenario),
+    "data_written_in_new_format": st.booleans(),
+    "point_of_no_return": st.lists(st.sampled_from(PointOfNoReturn), max_size=2),
+    "trading_system": st.booleans(),
+    "customer_facing": st.booleans(),
+}
+LOCAL_INCIDENT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "production_issue": st.booleans(),
+    "related_to_deployment": _maybe(st.booleans()),
+    "severity": st.sampled_from([None, "critical", "non_critical"]),
+    "symptoms": st.lists(st.sampled_from(Symptom), max_size=4),
+    "production_down": st.booleans(),
+    "critical_path_affected": st.booleans(),
+    "fix_forward_eta_minutes": _MINUTES,
+    "rollback_eta_minutes": _MINUTES,
+    "rollback_possible": _maybe(st.booleans()),
+    "rollback_risk": st.sampled_from(["low", "high"]),
+    "rollback_tested": _maybe(st.booleans()),
+    "verified_backup": _maybe(st.booleans()),
+    "partial_deployment": st.booleans(),
+}
+
+
+def incidents(**fixed: Any) -> st.SearchStrategy[Incident]:
+    """The public strategy (rollback_decision.strategies) when there is one, else ours."""
+    try:
+        public = importlib.import_module("rollback_decision.strategies")
+    except ImportError:
+        fields = {**LOCAL_INCIDENT_FIELDS}
+        fields.update(
+            {k: v if isinstance(v, st.SearchStrategy) else st.just(v) for k, v in fixed.items()}
+        )
+        return st.builds(Incident, change=st.builds(Change, **LOCAL_CHANGE_FIELDS), **fields)
+    strategy: st.SearchStrategy[Incident] = public.incidents(**fixed)
+    return strategy
+
+
+def test_the_local_strategy_draws_every_field() -> None:
+    assert set(LOCAL_INCIDENT_FIELDS) == set(Incident.model_fields) - {"change"}
+    assert set(LOCAL_CHANGE_FIELDS) == set(Change.model_fields)
+
+
+@needs_durable
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.builds(Incident, change=st.builds(Change, **LOCAL_CHANGE_FIELDS), **LOCAL_INCIDENT_FIELDS)
+)
+def test_both_engines_decide_locally_generated_incidents_identically(
+    policy: Policy, incident: Incident
+) -> None:
+    """Duplicated list items and minutes up to 1e6 (beyond the public strategy's range)."""
+    assert dump(incident, policy, "durable") == dump(incident, policy, "native")
+
+
 # Numbers durable-rules' JSON reader cannot take as JSON numbers, ties and extremes.
 AWKWARD_MINUTES = st.sampled_from(
     [None, 0.0, -0.0, 1e-05, 5e-324, 14.999999999999998, 15.0, 15, 1e16, 1.7976931348623157e308]
@@ -140,7 +214,7 @@ AWKWARD_MINUTES = st.sampled_from(
 
 
 @needs_durable
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(incidents())
 def test_both_engines_decide_generated_incidents_identically(
     policy: Policy, incident: Incident
@@ -501,6 +575,59 @@ def test_post_fires_the_lowest_priority_and_collect_tables_see_every_match() -> 
 
 
 @needs_durable
+def test_more_than_64_branches_at_once_overflow_so_wide_tables_are_split(raw: RawHost) -> None:
+    name = f"raw_{next(_NAMES)}"
+    rules = {
+        f"r{i}": {"all": [{"m": {"$and": [{"t": "x"}, {f"k{i}": "y"}]}}], "run": "r"}
+        for i in range(65)
+    }
+    raw.host.set_rulesets({name: rules})
+    with pytest.raises(Exception, match="error code: 303"):  # MAX_STACK_SIZE
+        raw.host.assert_fact(name, {"t": "x", "sid": "1", **{f"k{i}": "y" for i in range(65)}})
+    types = {f"b{i}": FactType("boolean") for i in range(150)}
+    table = _table("wide", [Check(f"b{i}", "eq", Operand(value=True)) for i in range(150)])
+    ruleset = _ruleset(table, types=types)
+    assert len(ruleset._tables["wide"].chunks) == 3
+    facts = dict.fromkeys(types, True)
+    assert list(ruleset.match(table, facts)) == list(range(150))
+    first = _table("wide_first", list(table.rules[i].condition for i in range(150)), "first")
+    ruleset = _ruleset(first, types=types)
+    assert list(ruleset.match(first, {**facts, "b0": False, "b1": False})) == [2]
+    assert list(ruleset.match(first, {**dict.fromkeys(types, False), "b140": True})) == [140]
+
+
+@needs_durable
+def test_a_condition_wider_than_durable_rules_evaluates_is_a_compile_time_error() -> None:
+    types = {f"b{i}": FactType("boolean") for i in range(8)}
+
+    def either(*names: str) -> AnyOf:
+        return AnyOf(tuple(Check(name, "eq", Operand(value=True)) for name in names))
+
+    fine = AllOf((either("b0", "b1"), either("b2", "b3"), either("b4", "b5")))
+    ruleset = durable.DurableRuleset("test_durable_w8", [_table("w8", [fine])], types)
+    assert durable.width(ruleset.definition["w8.0"]["all"][0]["m"]) == 2 * 2 * 2
+    too_wide = AllOf((either(*types), either(*types)))
+    with pytest.raises(durable.DurableTranslationError, match="may hold in 64 branches at once"):
+        durable.DurableRuleset("test_durable_w64", [_table("w64", [too_wide])], types)
+    # One key against many values holds in one branch at a time, repeated values or not.
+    one_at_a_time = Check("f", "in", Operand(value=sorted(ENUM) * 30))
+    durable.DurableRuleset("test_durable_in", [_table("in", [one_at_a_time])], TYPES)
+
+
+@needs_durable
+def test_a_rule_fires_once_per_branch_that_holds_so_matches_are_deduplicated(
+    raw: RawHost,
+) -> None:
+    name = raw.ruleset({"$and": [{"t": "x"}, {"$or": [{"a": "y"}, {"b": "y"}]}]})
+    raw.fired.clear()
+    raw.host.assert_fact(name, {"t": "x", "a": "y", "b": "y", "sid": "1"})
+    assert raw.fired == ["r", "r"]
+    either = AnyOf((Check("flag", "eq", Operand(value=True)), Check("f", "eq", Operand(value="p"))))
+    table = _table("twice", [either])
+    assert list(_ruleset(table).match(table, {"flag": True, "f": "p"})) == [0]
+
+
+@needs_durable
 def test_rulesets_cannot_be_updated_so_each_policy_compiles_once_per_content_hash(
     raw: RawHost, policy: Policy, rules_copy: Path
 ) -> None:
@@ -640,7 +767,6 @@ def test_deciding_raises_no_warnings_of_its_own(policy: Policy) -> None:
 
 
 def _random_incidents(rng: random.Random, count: int) -> list[Incident]:
-    from rollback_decision.facts import Component, DataScenario, PointOfNoReturn, Symptom
 
     def maybe(*choices: Any) -> Any:
         return rng.choice(choices)

@@ -407,7 +407,9 @@ class _Translator:
     def against_value(self, fact: str, op: str, value: Any) -> tuple[Json, Json]:
         if op in ("eq", "ne", "in", "not_in"):
             key = self.eq(fact)
-            values = [tag(v) for v in value] if op in ("in", "not_in") else [tag(value)]
+            values = list(
+                dict.fromkeys(tag(v) for v in (value if op in ("in", "not_in") else [value]))
+            )
             holds = _any({key: v} for v in values)
             fails = _all({"$neq": {key: v}} for v in values)
             return (holds, fails) if op in ("eq", "in") else (fails, holds)
@@ -535,8 +537,9 @@ def width(expression: Json) -> int:
         return math.prod(width(part) for part in expression["$and"])
     if isinstance(expression, dict) and "$or" in expression:
         branches = expression["$or"]
-        simple = [next(iter(b)) for b in branches if isinstance(b, dict) and len(b) == 1]
-        if len(simple) == len(branches) and len(set(simple)) == 1 and not simple[0].startswith("$"):
+        keys = {next(iter(b)) for b in branches if isinstance(b, dict) and len(b) == 1}
+        values = {json.dumps(b, sort_keys=True) for b in branches}
+        if len(keys) == 1 and not next(iter(keys)).startswith("$") and len(values) == len(branches):
             return 1  # {key: a} or {key: b} ...: one value at a time
         return sum(width(part) for part in branches)
     return 1
