@@ -145,6 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  decide(), incident never seen:    {result['cold_us']:8.2f} µs/incident"
         f"  = {result['cold_ratio']:5.1f}x baseline"
     )
+    from benchmarks.bench_engines import report as engines_report
+
+    print("\n".join(engines_report(incidents, args.repeats)))
     return 0
 
 
