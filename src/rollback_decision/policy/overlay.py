@@ -45,7 +45,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from rollback_decision.errors import PolicyProblem, did_you_mean
 from rollback_decision.policy import loader
-from rollback_decision.policy.loader import RawPolicy, SourceFile, read_policy_dir
+from rollback_decision.policy.loader import (
+    RawPolicy,
+    SourceFile,
+    merge_sources,
+    read_policy_dir,
+    read_source,
+)
 from rollback_decision.policy.spec import PolicyDocument, PolicyMeta, RuleSpec
 from rollback_decision.policy.types import parameter_type
 from rollback_decision.policy.yamlio import YamlReadError, line_of, read_yaml, to_plain
@@ -193,12 +199,40 @@ def read_org_policy(path: Path, problems: list[PolicyProblem]) -> RawPolicy | No
     if base is None:
         return None
     before = len(problems)
-    raw = read_policy_dir(base, problems)
+    raw = _read_base(base, problems)
     if len(problems) > before:
         return raw  # a broken base: its problems would only cascade through the overlays
     for org in chain:
         _apply(raw, org, problems)
     return raw
+
+
+#: Rule files as read, by (path, display name, size, mtime): parsing YAML with line numbers is
+#: the slow part of loading, and many organisation policies share one base.
+_SOURCES: dict[tuple[Path, str, int, int], SourceFile] = {}
+_SOURCES_LIMIT = 256
+
+
+def _read_base(directory: Path, problems: list[PolicyProblem]) -> RawPolicy:
+    """:func:`read_policy_dir`, reusing files read before and unchanged since."""
+    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not paths:
+        return read_policy_dir(directory, problems)
+    sources: list[SourceFile] = []
+    for path in paths:
+        stat = path.stat()
+        key = (path, _display(path), stat.st_size, stat.st_mtime_ns)
+        source = _SOURCES.get(key)
+        if source is None:
+            found: list[PolicyProblem] = []
+            source = read_source(path, key[1], found)
+            problems.extend(found)
+            if not found:
+                if len(_SOURCES) >= _SOURCES_LIMIT:
+                    _SOURCES.clear()
+                _SOURCES[key] = source
+        sources.append(source)
+    return merge_sources(sources, problems)
 
 
 def _read_chain(
