@@ -745,6 +745,14 @@ class TestExtends:
         assert problems[0].startswith("rules/policy.yaml:2: not valid YAML")
         assert not [p for p in problems if p.startswith("org.yaml")]
 
+    @pytest.mark.parametrize("name", ["authority.yaml", "parameters.yaml", "policy.yaml"])
+    def test_a_rule_file_is_not_a_policy(self, rules_copy: Path, name: str) -> None:
+        (problem,) = problems_of(rules_copy / name)
+        assert problem.endswith(
+            "key 'extends': this is a rule file, not an organisation policy (it has no "
+            "'extends'): pass the folder that holds it"
+        )
+
     def test_no_such_policy(self, tmp_path: Path) -> None:
         assert problems_of(tmp_path / "nothere.yaml") == [
             "nothere.yaml: no such file or folder"

@@ -304,6 +304,15 @@ def _read_org_file(path: Path, problems: list[PolicyProblem]) -> OrgFile:
         )
         return org
     plain: dict[str, Any] = to_plain(source.raw)
+    if "extends" not in plain and _looks_like_rule_file(plain):
+        problems.append(
+            org.problem(
+                ("extends",),
+                "this is a rule file, not an organisation policy (it has no 'extends'): "
+                "pass the folder that holds it",
+            )
+        )
+        return org
     fixed = list(OrgPolicySpec.model_fields)
     catalogues = catalogue_sections()
     for key in list(plain):
@@ -329,6 +338,14 @@ def _read_org_file(path: Path, problems: list[PolicyProblem]) -> OrgFile:
         problems.extend(_validation_problems(org, exc, (), OrgPolicySpec))
         org.spec = _valid_part(plain, exc, org)
     return org
+
+
+def _looks_like_rule_file(plain: Mapping[str, Any]) -> bool:
+    declarations = plain.get("parameters")
+    return bool({"tables", "pipeline"} & set(plain)) or (
+        isinstance(declarations, dict)
+        and any(isinstance(v, dict) and "type" in v for v in declarations.values())
+    )
 
 
 def _valid_part(plain: dict[str, Any], exc: ValidationError, org: OrgFile) -> OrgPolicySpec | None:
