@@ -824,6 +824,14 @@ class TestExample:
             decide(INFRASTRUCTURE, policy=acme)
         )
 
+    @pytest.mark.parametrize(
+        "incident", [QUICK_FIX, CRITICAL, UNCERTAIN, FIX_FASTER, HIGH_RISK_TESTED, TRADING_ERRORS]
+    )
+    def test_every_engine_agrees(self, acme: Policy, incident: dict[str, Any]) -> None:
+        pytest.importorskip("durable")
+        native = decide(incident, policy=acme)
+        assert decide(incident, policy=acme, engine="durable") == native
+
     def test_example_incidents_still_decide(self, acme: Policy) -> None:
         for path in sorted((EXAMPLES / "incidents").glob("*.yaml")):
             from rollback_decision.facts import load_incident
