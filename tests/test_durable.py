@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rollback_decision import Incident, Policy, decide, load_policy
+from rollback_decision import Decision, Incident, Policy, decide, load_policy
 from rollback_decision.engine import clear_caches, core, durable, native
 from rollback_decision.errors import DecisionError, EngineUnavailableError
 from rollback_decision.facts import (
@@ -205,6 +205,25 @@ def test_both_engines_decide_locally_generated_incidents_identically(
 ) -> None:
     """Duplicated list items and minutes up to 1e6 (beyond the public strategy's range)."""
     assert dump(incident, policy, "durable") == dump(incident, policy, "native")
+
+
+@needs_durable
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(incidents())
+def test_the_invariant_suite_holds_on_the_durable_engine(
+    policy: Policy, incident: Incident
+) -> None:
+    """The verification suite's invariants (rollback_decision.invariants), every decision —
+    derived incidents' too — made by the durable engine."""
+    from rollback_decision.invariants import INVARIANTS
+
+    def decide_durably(other: Incident) -> Decision:
+        return decide(other, policy=policy, engine="durable")
+
+    decision = decide_durably(incident)
+    for invariant in INVARIANTS:
+        message = invariant.check(policy, incident, decision, decide_durably)
+        assert message is None, f"{invariant.name}: {message}"
 
 
 # Numbers durable-rules' JSON reader cannot take as JSON numbers, ties and extremes.
