@@ -27,8 +27,10 @@ each policy's derived facts are kept apart.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import operator
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -52,6 +54,7 @@ __all__ = [
     "WalkClass",
     "incident_from_assignment",
     "minimal_mapping",
+    "split_tables",
 ]
 
 INPUT = "in"
@@ -112,8 +115,16 @@ class FactDomain:
 class FactSpace:
     """The discretised input facts of one or more policies (shared, so they can be compared)."""
 
-    def __init__(self, policies: Sequence[Policy]) -> None:
+    def __init__(
+        self,
+        policies: Sequence[Policy],
+        tables: Sequence[Sequence[CompiledTable]] | None = None,
+    ) -> None:
         self.policies = tuple(policies)
+        #: the tables of each policy this space is built from (default: all)
+        self.tables = tuple(
+            tuple(t) for t in (tables if tables is not None else [p.tables for p in policies])
+        )
         self.types: dict[str, FactType] = input_fact_types()
         base = Incident()
         self.defaults: dict[str, Any] = {
@@ -128,8 +139,8 @@ class FactSpace:
         needs_all: dict[str, list[frozenset[Any]]] = {}
         sizes: dict[str, set[int]] = {}
         read: set[str] = set()
-        for policy in self.policies:
-            for table in policy.tables:
+        for policy_tables in self.tables:
+            for table in policy_tables:
                 read.update(table_needs(table))
                 for rule in table.rules:
                     for name, _, source in rule.sets:
@@ -138,6 +149,7 @@ class FactSpace:
                     for test in _tests(rule.condition):
                         self._note(test, thresholds, partners, sets, needs_all, sizes)
         self.read = frozenset(n for n in read if n in self.types)
+        self._sets = {k: tuple(v) for k, v in sets.items()}
         self.thresholds = {k: frozenset(v) for k, v in thresholds.items()}
         self.partners = {k: frozenset(v) for k, v in partners.items()}
         self.copies = {k: frozenset(v) for k, v in copies.items()}
@@ -220,6 +232,10 @@ class FactSpace:
         candidates.sort(key=lambda v: v != default)
         values = tuple(v for v in candidates if self.valid(name, v))
         return FactDomain(name, ftype.kind, values)
+
+    def list_sets(self, name: str) -> tuple[frozenset[Any], ...]:
+        """The literal and parameter sets the conditions test the list fact ``name`` against."""
+        return self._sets.get(name, ())
 
     def number_thresholds(self, name: str) -> set[float]:
         """Literal and parameter thresholds of ``name``, of what it is copied into, and of the
@@ -316,22 +332,37 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def incident_from_assignment(assignment: Mapping[str, Any]) -> Incident:
+def incident_from_assignment(assignment: Mapping[str, Any] | Assignment) -> Incident:
     """The incident with these (flattened) facts, defaults elsewhere. Values are trusted."""
-    base = Incident()
-    top = {k: v for k, v in base.__dict__.items() if k != "change"}
-    change = dict(base.change.__dict__)
-    for name, value in assignment.items():
-        plain = list(value) if isinstance(value, tuple) else value
-        if name in change:
-            change[name] = plain
+    pairs = assignment.items() if isinstance(assignment, Mapping) else assignment
+    top: dict[str, Any] = {}
+    change: list[tuple[str, Any]] = []
+    for name, value in pairs:
+        if name in _BASE_CHANGE:
+            change.append((name, value))
         else:
-            top[name] = plain
-    return Incident.model_construct(**top, change=Change.model_construct(**change))
+            top[name] = list(value) if isinstance(value, tuple) else value
+    for name, value in _BASE_TOP.items():
+        if name not in top:
+            top[name] = list(value) if isinstance(value, list) else value
+    return Incident.model_construct(**top, change=_change(tuple(sorted(change))))
 
 
-def minimal_mapping(assignment: Mapping[str, Any]) -> dict[str, Any]:
+@functools.lru_cache(maxsize=4096)
+def _change(pairs: Assignment) -> Change:
+    fields = {k: list(v) if isinstance(v, list) else v for k, v in _BASE_CHANGE.items()}
+    for name, value in pairs:
+        fields[name] = list(value) if isinstance(value, tuple) else value
+    return Change.model_construct(**fields)
+
+
+_BASE_TOP = {k: v for k, v in Incident().__dict__.items() if k != "change"}
+_BASE_CHANGE = dict(Change().__dict__)
+
+
+def minimal_mapping(assignment: Mapping[str, Any] | Assignment) -> dict[str, Any]:
     """The non-default facts of an assignment as an incident mapping (JSON/YAML-ready)."""
+    assignment = dict(assignment)
     out: dict[str, Any] = {}
     change: dict[str, Any] = {}
     for name in input_fact_types():
@@ -375,6 +406,11 @@ class TableEval:
         self.table = table
         self.matcher = matcher
         self.needs = table_needs(table)
+        #: ``facts -> the values of needs``, for a mapping of every fact
+        self.pick = (
+            operator.itemgetter(*self.needs) if len(self.needs) > 1
+            else (lambda facts: tuple(facts[n] for n in self.needs))
+        )
         self.outputs = tuple(table.outputs)
         self.memo: dict[tuple[Any, ...], TableResult] = {}
 
@@ -403,14 +439,14 @@ class TableEval:
         if table.combine == "unique" and len(chosen) > 1:
             return TableResult(matches, chosen, None, "overlap")
         rule = table.rules[chosen[0]]
-        sets = {name: (facts[source] if source is not None else value)
+        sets = {name: _hashable(facts[source] if source is not None else value)
                 for name, value, source in rule.sets}
         return TableResult(matches, chosen[:1], tuple(sets.get(n) for n in self.outputs))
 
 
 def _aggregate(values: list[Any], how: str, nullable: bool) -> Any:
     if not values:
-        return None if nullable else _EMPTY[how]
+        return None if nullable else _EMPTY.get(how, ())
     if how == "sum":
         return sum(values)
     if how == "max":
@@ -421,22 +457,29 @@ def _aggregate(values: list[Any], how: str, nullable: bool) -> Any:
         return any(values)
     if how == "all":
         return all(values)
-    # A list-valued collect (e.g. plan steps): the values in rule order.
+    if how == "union":
+        return tuple(dict.fromkeys(item for value in values for item in value))
+    # Another list-valued collect: the values in rule order.
     return tuple(values)
 
 
 # -- the walk -----------------------------------------------------------------------------------
 
 
+#: The non-default input facts of an incident, as (name, value) pairs.
+Assignment = tuple[tuple[str, Any], ...]
+
+
 @dataclass
 class WalkClass:
-    """A class of incidents the walk cannot tell apart."""
+    """A class of incidents the walk cannot tell apart: how many incidents of the space it
+    stands for, and its smallest member (fewest non-default facts)."""
 
     weight: int
-    assignment: dict[str, Any]
+    assignment: Assignment
     cost: int
 
-    def offer(self, weight: int, assignment: dict[str, Any], cost: int) -> None:
+    def offer(self, weight: int, assignment: Assignment, cost: int) -> None:
         self.weight += weight
         if cost < self.cost:
             self.assignment, self.cost = assignment, cost
@@ -472,14 +515,19 @@ class Walk:
     shadowed: dict[tuple[int, str, int], tuple[int, WalkClass]] = field(default_factory=dict)
     evaluated: int = 0
     evals: dict[tuple[int, str], TableEval] = field(default_factory=dict)
+    #: where the walk starts (default: one empty class)
+    start_columns: Sequence[Column] = ()
+    start: Mapping[tuple[Any, ...], WalkClass] = field(default_factory=dict)
+    #: the tables to walk, per policy (default: the space's)
+    tables: Sequence[Sequence[CompiledTable]] | None = None
 
     def run(self) -> None:
         space = self.space
-        stages = _stages(space.policies)
+        stages = _stages(self.tables if self.tables is not None else space.tables)
         needs = [self._stage_needs(p, t) for p, t in stages]
-        columns: list[Column] = []
-        states: dict[tuple[Any, ...], WalkClass] = {(): WalkClass(1, {}, 0)}
-        introduced: set[str] = set()
+        columns: list[Column] = list(self.start_columns)
+        states: dict[tuple[Any, ...], WalkClass] = dict(self.start) or {(): WalkClass(1, (), 0)}
+        introduced: set[str] = {name for ns, name in columns if ns == INPUT}
         for position, (p, table) in enumerate(stages):
             ev = self.evals[(p, table.id)] = TableEval(table, self.matchers[p])
             new_inputs = [
@@ -491,25 +539,40 @@ class Walk:
                 columns.append((INPUT, name))
                 introduced.add(name)
             index = {c: i for i, c in enumerate(columns)}
-            picks = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
+            pick = _getter([index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs])
+            columns = columns + [(p, name) for name in ev.outputs]
+            live = set(self.keep_columns(stages, needs, position))
+            keep_idx = [i for i, c in enumerate(columns) if c in live or (
+                c[0] == INPUT and c[1] in self.keep)]
+            project = _getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
+            # per distinct result: the result, and the class of the states that got it
+            fired: dict[int, tuple[TableResult, WalkClass]] = {}
             for key, cls in states.items():
-                self.evaluated += 1
-                result = ev(tuple(key[i] for i in picks))
-                self._record(p, table, result, cls)
+                result = ev(pick(key))
+                seen_result = fired.get(id(result))
+                if seen_result is None:
+                    fired[id(result)] = (result, WalkClass(cls.weight, cls.assignment, cls.cost))
+                else:
+                    seen_result[1].offer(cls.weight, cls.assignment, cls.cost)
                 if result.outputs is None:
                     continue
-                new_key = key + result.outputs
+                new_key = project(key + result.outputs)  # type: ignore[operator]
                 existing = out.get(new_key)
                 if existing is None:
                     out[new_key] = WalkClass(cls.weight, cls.assignment, cls.cost)
                 else:
                     existing.offer(cls.weight, cls.assignment, cls.cost)
-            columns = columns + [(p, name) for name in ev.outputs]
-            live = set(self.keep_columns(stages, needs, position))
-            keep_idx = [i for i, c in enumerate(columns) if c in live or (
-                c[0] == INPUT and c[1] in self.keep)]
-            states = _project(out, keep_idx)
+            self.evaluated += len(states)
+            for result, group in fired.values():
+                for rule_index in result.fired:
+                    k = (p, table.id, rule_index)
+                    self.fired[k] = self.fired.get(k, 0) + group.weight
+                if table.combine != "collect" and (
+                    result.outputs is None or len(result.matches) > 1
+                ):
+                    self._record(p, table, result, group)
+            states = out
             columns = [columns[i] for i in keep_idx]
         self.columns = columns
         self.final = states
@@ -552,16 +615,14 @@ class Walk:
                 )
             for value in values:
                 if value == default:
-                    assignment, cost = cls.assignment, cls.cost
+                    out[(*key, value)] = WalkClass(cls.weight, cls.assignment, cls.cost)
                 else:
-                    assignment, cost = {**cls.assignment, name: value}, cls.cost + 1
-                out[key + (value,)] = WalkClass(cls.weight, assignment, cost)
+                    out[(*key, value)] = WalkClass(
+                        cls.weight, (*cls.assignment, (name, value)), cls.cost + 1
+                    )
         return out
 
     def _record(self, p: int, table: CompiledTable, result: TableResult, cls: WalkClass) -> None:
-        for index in result.fired:
-            k = (p, table.id, index)
-            self.fired[k] = self.fired.get(k, 0) + cls.weight
         if result.problem is not None:
             rules = tuple(table.rules[i].id for i in result.fired)
             for finding in self.findings:
@@ -592,28 +653,39 @@ class Walk:
         )
 
 
-def _stages(policies: Sequence[Policy]) -> list[tuple[int, CompiledTable]]:
+def _stages(tables: Sequence[Sequence[CompiledTable]]) -> list[tuple[int, CompiledTable]]:
     """The tables of every policy, interleaved by position so that shared inputs meet early."""
     out: list[tuple[int, CompiledTable]] = []
-    for position in range(max((len(p.tables) for p in policies), default=0)):
-        for p, policy in enumerate(policies):
-            if position < len(policy.tables):
-                out.append((p, policy.tables[position]))
+    for position in range(max((len(t) for t in tables), default=0)):
+        for p, policy_tables in enumerate(tables):
+            if position < len(policy_tables):
+                out.append((p, policy_tables[position]))
     return out
 
 
-def _project(
-    states: dict[tuple[Any, ...], WalkClass], keep: Sequence[int]
-) -> dict[tuple[Any, ...], WalkClass]:
-    out: dict[tuple[Any, ...], WalkClass] = {}
-    for key, cls in states.items():
-        new_key = tuple(key[i] for i in keep)
-        existing = out.get(new_key)
-        if existing is None:
-            out[new_key] = WalkClass(cls.weight, cls.assignment, cls.cost)
-        else:
-            existing.offer(cls.weight, cls.assignment, cls.cost)
-    return out
+def split_tables(
+    policy: Policy, outputs: Sequence[str]
+) -> tuple[tuple[CompiledTable, ...], tuple[CompiledTable, ...]]:
+    """The tables ``outputs`` depend on (in pipeline order), and the rest (the "sinks")."""
+    wanted = {name for name in outputs if name in policy.producers}
+    core: set[str] = set()
+    for table in reversed(policy.tables):
+        if wanted & set(table.outputs):
+            core.add(table.id)
+            wanted |= {n for n in table_needs(table) if n in policy.producers}
+    first = tuple(t for t in policy.tables if t.id in core)
+    rest = tuple(t for t in policy.tables if t.id not in core)
+    return first, rest
+
+
+def _getter(indexes: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A fast ``lambda key: tuple(key[i] for i in indexes)``."""
+    if not indexes:
+        return lambda key: ()
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda key: (key[only],)
+    return operator.itemgetter(*indexes)
 
 
 Decider = Callable[[Incident], Any]

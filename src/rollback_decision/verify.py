@@ -6,10 +6,11 @@ See :mod:`rollback_decision.space` for how the space is built and walked.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from rollback_decision.decision import Action, Decision, PolicyIdentity
@@ -17,14 +18,17 @@ from rollback_decision.engine.core import Matcher, incident_facts
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Incident
 from rollback_decision.invariants import INVARIANTS, Invariant
-from rollback_decision.policy import Policy, default_policy
+from rollback_decision.policy import CompiledTable, Policy, default_policy
 from rollback_decision.space import (
     FactSpace,
     TableEval,
     Walk,
     WalkClass,
+    _classes,
     incident_from_assignment,
     minimal_mapping,
+    split_tables,
+    table_needs,
 )
 
 __all__ = [
@@ -255,29 +259,217 @@ def verify_policy(
     policy = policy if policy is not None else default_policy()
     started = time.perf_counter()
     engine_name, matcher = _resolve_engine(engine, policy)
-    space = FactSpace([policy])
+    core, sinks = split_tables(policy, DECISION_OUTPUTS)
+    interface = sorted(
+        {n for t in sinks for n in table_needs(t) if policy.producers.get(n) in {c.id for c in core}}
+    )
+    space = FactSpace([policy], [core])
     keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
-    walk = Walk(space, [matcher], keep=frozenset(keep))
+    walk = Walk(
+        space,
+        [matcher],
+        keep=frozenset(keep),
+        outputs=tuple(dict.fromkeys([*DECISION_OUTPUTS, *interface])),
+        tables=[core],
+    )
     walk.run()
     findings: list[Finding] = []
-    findings += _structural(policy, walk, 0)
+    findings += _structural(policy, walk, 0, tables=core)
     findings += _check_invariants(policy, walk, invariants)
+    full_space = FactSpace([policy]) if sinks else space
+    evaluated = walk.evaluated
+    if sinks:
+        count, sink_findings = _check_sinks(policy, matcher, walk, sinks)
+        findings += sink_findings
+        evaluated += count
     seconds = time.perf_counter() - started
     return VerifyReport(
         policy=policy.identity,
         engine=engine_name,
         space_size=walk.total(),
         classes=len(walk.final),
-        table_evaluations=walk.evaluated,
+        table_evaluations=evaluated,
         seconds=seconds,
-        domains=tuple(d.describe() for d in space.domains.values()),
-        fixed_facts=tuple(d.name for d in space.domains.values() if not d.read),
+        domains=tuple(d.describe() for d in full_space.domains.values()),
+        fixed_facts=tuple(d.name for d in full_space.domains.values() if not d.read),
         invariants=tuple(i.name for i in invariants),
         findings=tuple(findings),
     )
 
 
-def _structural(policy: Policy, walk: Walk, p: int, label: str = "") -> list[Finding]:
+DECISION_OUTPUTS = ("action", "authority", "rollback_type", "rollback_eta", "rollback_eta_estimated")
+
+
+def _offer(into: dict[tuple[Any, ...], WalkClass], key: tuple[Any, ...], cls: WalkClass) -> None:
+    """Add a class as one combination (weight 1): sinks count combinations, not incidents."""
+    seen = into.get(key)
+    if seen is None:
+        into[key] = WalkClass(1, cls.assignment, cls.cost)
+    elif cls.cost < seen.cost:
+        seen.assignment, seen.cost = cls.assignment, cls.cost
+
+
+def _check_sinks(
+    policy: Policy,
+    matcher: Matcher | None,
+    core_walk: Walk,
+    sinks: Sequence[CompiledTable],
+) -> tuple[int, list[Finding]]:
+    """Tables nothing in the decision depends on (plans, communication).
+
+    Each sees every reachable combination of the decision facts it reads (from the walk) with
+    every value of the incident facts it reads, as if those were independent; facts made by
+    earlier sinks range over every combination of the values their rules can set. That
+    over-approximates what reaches a sink: a rule that never fires here never fires at all.
+    A collect table is checked rule by rule (can the rule fire?); a first or unique table as a
+    whole, and a gap there is confirmed on a real incident before it is reported as certain.
+    Returns the number of evaluations and the findings.
+    """
+    core_ids = {t.id for t in core_walk.tables[0]} if core_walk.tables else set()
+    index = {c: i for i, c in enumerate(core_walk.columns)}
+    projections: dict[tuple[str, ...], dict[tuple[Any, ...], WalkClass]] = {}
+
+    def rows(names: tuple[str, ...]) -> dict[tuple[Any, ...], WalkClass]:
+        found = projections.get(names)
+        if found is None:
+            found = projections[names] = {}
+            for key, cls in core_walk.final.items():
+                _offer(found, tuple(key[index[(0, n)]] for n in names), cls)
+        return found
+
+    made: dict[str, tuple[Any, ...]] = {}  # values of facts set by earlier sinks
+    findings: list[Finding] = []
+    evaluated = 0
+    for table in sinks:
+        if table.combine != "collect":
+            count, found = _walk_sink_table(policy, matcher, table, core_ids, rows, made)
+            evaluated += count
+            findings += found
+            continue
+        contributions: dict[str, list[Any]] = {name: [] for name in table.outputs}
+        for rule in table.rules:
+            needs = table_needs(replace(table, rules=(rule,)))
+            space = FactSpace([policy], [[replace(table, rules=(rule,))]])
+            from_core = tuple(n for n in needs if policy.producers.get(n) in core_ids)
+            from_sinks = tuple(n for n in needs if n in policy.producers and n not in from_core)
+            inputs = tuple(n for n in needs if n not in policy.producers)
+            copies = any(source is not None for _, _, source in rule.sets)
+            fired = False
+            for row in rows(from_core):
+                base = dict(zip(from_core, row, strict=True))
+                domains: list[Sequence[Any]] = [made.get(n, (None,)) for n in from_sinks]
+                for name in inputs:
+                    domain = space.domains[name]
+                    if domain.values is not None:
+                        domains.append(domain.values)
+                    else:
+                        extra = [v for k, v in base.items() if k in space.number_partners(name)
+                                 and isinstance(v, (int, float)) and not isinstance(v, bool)]
+                        domains.append(space.number_points(name, extra))
+                for combo in itertools.product(*domains):
+                    facts = {**base, **dict(zip((*from_sinks, *inputs), combo, strict=True))}
+                    evaluated += 1
+                    if not rule.predicate(facts):
+                        continue
+                    fired = True
+                    for name, value, source in rule.sets:
+                        contributions[name].append(facts[source] if source is not None else value)
+                    if not copies:
+                        break
+                if fired and not copies:
+                    break
+            if not fired:
+                findings.append(
+                    Finding(
+                        kind="unreachable",
+                        subject=f"rule {rule.id!r}",
+                        message=f"never fires: its condition holds for no reachable decision "
+                        f"and facts of table {table.id!r}",
+                        count=0,
+                        example=None,
+                        section=rule.section,
+                    )
+                )
+        for name in table.outputs:
+            made[name] = _reachable(
+                table.aggregates[name], contributions[name], table.outputs[name].nullable,
+                FactSpace([policy]).list_sets(name),
+            )
+    return evaluated, findings
+
+
+def _reachable(
+    how: str, values: list[Any], nullable: bool, sets: Sequence[frozenset[Any]]
+) -> tuple[Any, ...]:
+    """Every value a collected output can take, given the values its rules can contribute."""
+    empty: Any = None if nullable else {"sum": 0, "any": False, "all": True}.get(how, ())
+    if how == "union" or any(isinstance(v, (list, tuple)) for v in values):
+        items = list(dict.fromkeys(i for v in values for i in (v or ())))
+        options: list[list[tuple[Any, ...]]] = [
+            [(), (members[0],)] for members in _classes(items, sets)
+        ]
+        out = [tuple(itertools.chain.from_iterable(c)) for c in itertools.product(*options)]
+        return tuple(dict.fromkeys([empty, *out[1:]] if out else [empty]))
+    distinct = list(dict.fromkeys(values))
+    if how == "sum" and len(distinct) <= 12:
+        sums = {
+            sum(c) for r in range(1, len(distinct) + 1) for c in itertools.combinations(distinct, r)
+        }
+        return (empty, *sorted(sums))
+    if how in ("any", "all"):
+        return (False, True)
+    return (empty, *distinct)
+
+
+def _walk_sink_table(
+    policy: Policy,
+    matcher: Matcher | None,
+    table: CompiledTable,
+    core_ids: set[str],
+    rows: Callable[[tuple[str, ...]], dict[tuple[Any, ...], WalkClass]],
+    made: Mapping[str, tuple[Any, ...]],
+) -> tuple[int, list[Finding]]:
+    needs = table_needs(table)
+    from_core = tuple(n for n in needs if policy.producers.get(n) in core_ids)
+    from_sinks = tuple(n for n in needs if n in policy.producers and n not in from_core)
+    columns = [(0, n) for n in (*from_core, *from_sinks)]
+    start: dict[tuple[Any, ...], WalkClass] = {}
+    for row, cls in rows(from_core).items():
+        for combo in itertools.product(*(made.get(n, (None,)) for n in from_sinks)):
+            _offer(start, (*row, *combo), cls)
+    walk = Walk(
+        FactSpace([policy], [[table]]), [matcher], outputs=(), tables=[[table]],
+        start_columns=columns, start=start,
+    )
+    walk.run()
+    from rollback_decision.engine import native
+    from rollback_decision.engine.core import run
+
+    out: list[Finding] = []
+    for found in _structural(policy, walk, 0, tables=[table]):
+        if found.kind in ("gap", "overlap") and found.example is not None:
+            try:
+                run(policy, Incident.model_validate(found.example), matcher or native.match)
+                confirmed = False
+            except DecisionError:
+                confirmed = True
+            if not confirmed:
+                found = replace(
+                    found,
+                    message=found.message + " (possibly: this combination of decision and "
+                    "facts may not be reachable)",
+                )
+        out.append(found)
+    return walk.evaluated, out
+
+
+def _structural(
+    policy: Policy,
+    walk: Walk,
+    p: int,
+    label: str = "",
+    tables: Sequence[CompiledTable] | None = None,
+) -> list[Finding]:
     out: list[Finding] = []
     for found in walk.findings:
         if found.policy != p:
@@ -300,7 +492,7 @@ def _structural(policy: Policy, walk: Walk, p: int, label: str = "") -> list[Fin
             )
         )
     undecided = any(f.policy == p for f in walk.findings)
-    for table in policy.tables:
+    for table in tables if tables is not None else policy.tables:
         for rule in table.rules:
             key = (p, table.id, rule.index)
             if key in walk.fired:
@@ -335,8 +527,16 @@ def _structural(policy: Policy, walk: Walk, p: int, label: str = "") -> list[Fin
     return out
 
 
-def light_decision(policy: Policy, facts: Mapping[str, Any]) -> Decision:
+def light_decision(
+    policy: Policy, facts: Mapping[str, Any], cache: dict[tuple[Any, ...], Decision] | None = None
+) -> Decision:
     """The decision fields invariants read (no rationale or plan), straight from the facts."""
+    key = tuple(facts.get(name) for name in DECISION_OUTPUTS)
+    if cache is not None:
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = light_decision(policy, facts)
+        return found
     action = Action(facts["action"])
     reports_type = policy.actions[action].reports_rollback_type
     authority_id = facts.get("authority")
@@ -361,22 +561,24 @@ class _Oracle:
 
     def __init__(self, policy: Policy, walk: Walk, p: int) -> None:
         self.policy = policy
+        self.decisions: dict[tuple[Any, ...], Decision] = {}
+        tables = walk.tables[p] if walk.tables is not None else policy.tables
         self.evals: list[TableEval] = [
-            walk.evals.get((p, t.id)) or TableEval(t, walk.matchers[p]) for t in policy.tables
+            walk.evals.get((p, t.id)) or TableEval(t, walk.matchers[p]) for t in tables
         ]
 
     def facts(self, incident: Incident) -> dict[str, Any]:
         facts = {k: tuple(v) if isinstance(v, list) else v
                  for k, v in incident_facts(incident).items()}
         for ev in self.evals:
-            result = ev(tuple(facts[n] for n in ev.needs))
+            result = ev(ev.pick(facts))
             if result.outputs is None:
                 raise DecisionError(ev.table.id, f"the verifier found a {result.problem}")
             facts.update(zip(ev.outputs, result.outputs, strict=True))
         return facts
 
     def __call__(self, incident: Incident) -> Decision:
-        return light_decision(self.policy, self.facts(incident))
+        return light_decision(self.policy, self.facts(incident), self.decisions)
 
 
 def _check_invariants(
@@ -404,7 +606,7 @@ def _check_invariants(
     for key, cls in walk.final.items():
         facts = {name: key[i] for i, name in derived}
         incident = incident_from_assignment(cls.assignment)
-        decision = light_decision(policy, facts)
+        decision = light_decision(policy, facts, oracle.decisions)
         for invariant in per_incident:
             message = invariant.check(policy, incident, decision, oracle)
             if message is not None:
@@ -460,9 +662,11 @@ def diff_policies(
     each with its smallest example incident.
     """
     started = time.perf_counter()
-    space = FactSpace([old, new])
+    wanted = ("action", "authority", "rollback_type")
+    tables = [split_tables(old, wanted)[0], split_tables(new, wanted)[0]]
+    space = FactSpace([old, new], tables)
     matchers = [_resolve_engine(engine, old)[1], _resolve_engine(engine, new)[1]]
-    walk = Walk(space, matchers, outputs=("action", "authority", "rollback_type"))
+    walk = Walk(space, matchers, outputs=wanted, tables=tables)
     walk.run()
     columns = {c: i for i, c in enumerate(walk.columns)}
     policies = (old, new)
@@ -499,7 +703,8 @@ def diff_policies(
     )
     findings = [
         f for p, label in ((0, "old: "), (1, "new: "))
-        for f in _structural(policies[p], walk, p, label) if f.kind in ("gap", "overlap")
+        for f in _structural(policies[p], walk, p, label, tables[p])
+        if f.kind in ("gap", "overlap")
     ]
     return DiffReport(
         old=old.identity,
