@@ -96,12 +96,24 @@ def test_without_durable_rules_the_engine_says_how_to_get_it(
     with pytest.raises(EngineUnavailableError) as caught:
         decide({}, policy=policy, engine="durable")
     assert str(caught.value).startswith(
-        "the durable engine needs durable-rules, which is not installed: "
+        "the durable engine needs durable-rules, which is not installed or does not import: "
         "pip install 'rollback-decision[durable]' "
         "(CPython 3.11 or 3.12 and a C compiler; durable-rules 2.0.28 does not import on 3.13+)"
     )
     # The library and the native engine are unaffected.
     assert decide({}, policy=policy).action.value
+
+
+@needs_durable
+def test_another_durable_rules_release_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(durable, "_ENGINE", None)
+    monkeypatch.setattr(durable, "_installed_version", lambda: "2.0.29")
+    with pytest.raises(EngineUnavailableError) as caught:
+        durable._durable()
+    assert str(caught.value) == (
+        "the durable engine is written for durable-rules 2.0.28, whose quirks it works around; "
+        "2.0.29 is installed: pip install 'rollback-decision[durable]'"
+    )
 
 
 def test_the_durable_extra_is_pinned_with_a_marker_and_installed_for_tests() -> None:

@@ -100,6 +100,7 @@ Found by trying durable-rules 2.0.28 (beyond what the issue lists)
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 import json
 import math
 import struct
@@ -135,12 +136,13 @@ __all__ = [
     "matcher",
 ]
 
-#: The pinned release the engine is written and tested against.
+#: The release the engine is written against: the translation relies on its behaviour.
 DURABLE_VERSION = "2.0.28"
 INSTALL_HINT = (
-    "the durable engine needs durable-rules, which is not installed: "
+    "the durable engine needs durable-rules, which is not installed or does not import: "
     "pip install 'rollback-decision[durable]' "
-    "(CPython 3.11 or 3.12 and a C compiler; durable-rules 2.0.28 does not import on 3.13+)"
+    f"(CPython 3.11 or 3.12 and a C compiler; durable-rules {DURABLE_VERSION} does not import "
+    "on 3.13+)"
 )
 #: Session ids one ruleset may have alive at once (durable-rules' hard limit is 1,024).
 MAX_SESSIONS = 1000
@@ -191,8 +193,22 @@ def _durable() -> ModuleType:
             import durable.engine
         except ImportError as exc:  # not installed, or built but broken (Python 3.13+)
             raise EngineUnavailableError(f"{INSTALL_HINT} [{exc}]") from exc
+        version = _installed_version()
+        if version not in (None, DURABLE_VERSION):
+            raise EngineUnavailableError(
+                f"the durable engine is written for durable-rules {DURABLE_VERSION}, whose "
+                f"quirks it works around; {version} is installed: "
+                "pip install 'rollback-decision[durable]'"
+            )
         _ENGINE = durable.engine
     return _ENGINE
+
+
+def _installed_version() -> str | None:
+    try:
+        return importlib.metadata.version("durable-rules")
+    except importlib.metadata.PackageNotFoundError:  # imported from a source tree
+        return None
 
 
 def _host() -> Any:
