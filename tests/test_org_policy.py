@@ -846,3 +846,17 @@ def test_copy_of_the_example_elsewhere(tmp_path: Path) -> None:
     authority = decide(CRITICAL, policy=load_policy(tmp_path / "desk.yaml")).authority
     assert authority is not None
     assert authority.min_approvers == 2
+
+
+def test_verify_and_diff_take_an_org_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 6: "``verify``/``diff`` ... work on it"."""
+    example = str(EXAMPLES / "org-policy.yaml")
+    assert main(["verify", example]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("verify: policy acme-trading-rollback 2026.1 (")
+    assert "no findings" in out
+    assert main(["diff", str(shipped_rules_dir()), example]) == 1
+    out = capsys.readouterr().out
+    assert "→ acme-trading-rollback 2026.1 (" in out
+    assert "fix_forward → rollback:" in out
+    assert 'e.g. {"related_to_deployment": true, "fix_forward_eta_minutes": 10}' in out
