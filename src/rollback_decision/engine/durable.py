@@ -52,7 +52,7 @@ Running it
   the matching rule of lowest ``pri`` and raises ``MessageNotHandledException`` when none
   matches (here: no match, a gap the core reports). "unique" and "collect" tables need every
   match: the message is asserted as a fact (every matching rule fires) and retracted at once.
-  Measured: 1–2 ms per decision of the shipped policy's 12 tables, 7–10x the native engine
+  Measured: 1.4–3 ms per decision of the shipped policy's 12 tables, 7–10x the native engine
   (``python -m benchmarks.bench_engines``); nearly all of it is durable-rules' own Python
   (JSON round trips of messages and session state, one closure per action).
 * Actions are given by name and resolved by a :class:`durable.engine.Host` subclass whose
