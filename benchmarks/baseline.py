@@ -36,9 +36,8 @@ def rollback_type(incident: Incident, can_roll_back: bool) -> int:
     scenario = change.data_scenario
     if not can_roll_back:
         return 5
-    if change.behind_feature_flag and scenario in ("no_data_changes", "backward_compatible_schema"):
-        return 1
-    if components <= {"feature_flag"}:
+    data_unaffected = scenario in ("no_data_changes", "backward_compatible_schema")
+    if data_unaffected and (change.behind_feature_flag or components <= {"feature_flag"}):
         return 1
     schema_back = scenario in ("forward_compatible_schema", "incompatible_schema")
     if change.data_written_in_new_format and schema_back:
