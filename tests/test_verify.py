@@ -1,0 +1,192 @@
+"""``verify``: the shipped policy verifies clean; each deliberately broken copy of the rules
+(``tests/fixtures/broken_rules``) is caught, with a counterexample that replays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from rollback_decision import DecisionError, Incident, Policy, decide, load_policy
+from rollback_decision.cli import main
+from rollback_decision.engine import native
+from rollback_decision.engine.core import run
+from rollback_decision.invariants import check_incident
+from rollback_decision.space import FactSpace, Walk, incident_from_assignment, split_tables
+from rollback_decision.verify import Finding, VerifyReport, verify_policy
+
+BROKEN = Path(__file__).parent / "fixtures" / "broken_rules"
+CASES = sorted(p.stem for p in BROKEN.glob("*.yaml"))
+
+
+def load_case(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load((BROKEN / f"{name}.yaml").read_text("utf-8"))
+    return data
+
+
+def break_rules(rules: Path, case: dict[str, Any]) -> Path:
+    target = rules / case["file"]
+    text = target.read_text("utf-8")
+    for edit in case["edits"]:
+        assert text.count(edit["old"]) == 1, f"fixture out of date: {edit['old']!r}"
+        text = text.replace(edit["old"], edit["new"])
+    target.write_text(text, "utf-8")
+    return rules
+
+
+@pytest.fixture(scope="module")
+def shipped_report() -> VerifyReport:
+    return verify_policy(load_policy())
+
+
+def test_the_shipped_policy_verifies_clean(shipped_report: VerifyReport) -> None:
+    assert shipped_report.ok, shipped_report.render_text()
+    assert shipped_report.findings == ()
+    assert shipped_report.space_size > 1_000_000
+    assert 0 < shipped_report.classes < shipped_report.space_size
+    assert "no findings" in shipped_report.render_text()
+
+
+def test_the_report_says_how_large_the_space_was_and_how_long_it_took(
+    shipped_report: VerifyReport,
+) -> None:
+    text = shipped_report.render_text()
+    assert f"{shipped_report.space_size:,} incidents" in text
+    assert " s\n" in text.splitlines()[1] + "\n"
+    assert shipped_report.seconds > 0
+    data = shipped_report.to_dict()
+    assert data["ok"] is True
+    assert data["space_size"] == shipped_report.space_size
+
+
+def test_facts_no_rule_reads_are_fixed_and_reported(shipped_report: VerifyReport) -> None:
+    # The decision tables never read these facts; only their default value is walked.
+    fixed = set(shipped_report.fixed_facts)
+    for name in fixed:
+        assert any(line.startswith(f"{name}: not read") for line in shipped_report.domains)
+    assert "production_issue" not in fixed
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_broken_copy_is_found_with_a_counterexample(name: str, rules_copy: Path) -> None:
+    case = load_case(name)
+    policy = load_policy(break_rules(rules_copy, case))
+    report = verify_policy(policy)
+    expect = case["expect"]
+    assert not report.ok
+    matching = [
+        f for f in report.findings if f.kind == expect["kind"] and f.subject == expect["subject"]
+    ]
+    assert matching, report.render_text()
+    finding = matching[0]
+    assert finding.example is not None
+    assert finding.count > 0
+    replay(policy, finding)
+
+
+def replay(policy: Policy, finding: Finding) -> None:
+    """The counterexample shows the problem when decided for real."""
+    incident = finding.incident()
+    assert incident is not None
+    if finding.kind in ("gap", "overlap"):
+        with pytest.raises(DecisionError, match=finding.subject.split("'")[1]):
+            decide(incident, policy=policy)
+    elif finding.kind == "invariant":
+        name = finding.subject.split("'")[1]
+        assert name in {v.invariant.name for v in check_incident(policy, incident)}
+    elif finding.kind == "shadowed":
+        rule_id = finding.subject.split("'")[1]
+        facts, fired = run(policy, incident, native.match)
+        table = next(t for t in policy.tables if any(r.id == rule_id for r in t.rules))
+        rule = table.rule(rule_id)
+        assert rule.predicate(facts)
+        assert fired[table.id][0] < rule.index
+
+
+def test_the_gap_counterexample_is_the_smallest_incident(rules_copy: Path) -> None:
+    policy = load_policy(break_rules(rules_copy, load_case("gap")))
+    (gap,) = [f for f in verify_policy(policy).findings if f.kind == "gap"]
+    # Every incident with no symptom, trigger or severity falls through; the default one too.
+    assert gap.example == {}
+    assert "gap: table 'impact': no rule of this first-match table decides" in gap.render()
+
+
+def test_the_broken_tie_is_shown_at_a_tie(rules_copy: Path) -> None:
+    policy = load_policy(break_rules(rules_copy, load_case("tie_to_fix_forward")))
+    report = verify_policy(policy)
+    (finding,) = [f for f in report.findings if f.kind == "invariant"]
+    incident = finding.incident()
+    assert incident is not None
+    decision = decide(incident, policy=policy)
+    assert incident.fix_forward_eta_minutes == decision.rollback_eta_minutes
+    assert decision.action.value == "fix_forward"
+
+
+def test_a_rule_that_can_never_match_is_unreachable(rules_copy: Path) -> None:
+    path = rules_copy / "decision.yaml"
+    text = path.read_text("utf-8")
+    old = "when: {critical_path_affected: true}"
+    new = "when: {critical_path_affected: true, production_down: true}"
+    path.write_text(text.replace(old, new), "utf-8")
+    report = verify_policy(load_policy(rules_copy))
+    # production_down: true is caught by the rule before: this one is shadowed, not dead.
+    (finding,) = [f for f in report.findings if f.subject == "rule 'impact.critical_path'"]
+    assert finding.kind == "shadowed"
+    assert "impact.production_down" in finding.message
+
+
+def test_the_walk_agrees_with_decide(policy: Policy) -> None:
+    """Every 97th class of the walk, decided for real, gets the walk's decision."""
+    wanted = ("action", "authority", "rollback_type")
+    core = split_tables(policy, wanted)[0]
+    walk = Walk(FactSpace([policy], [core]), [None], outputs=wanted, tables=[core])
+    walk.run()
+    index = {c: i for i, c in enumerate(walk.columns)}
+    for n, (key, cls) in enumerate(walk.final.items()):
+        if n % 97:
+            continue
+        incident = Incident.model_validate(incident_from_assignment(cls.assignment).model_dump())
+        decision = decide(incident, policy=policy)
+        assert decision.action.value == key[index[(0, "action")]]
+        authority = key[index[(0, "authority")]]
+        expected = policy.authorities[authority] if authority is not None else None
+        assert decision.authority == expected
+
+
+def test_verify_accepts_a_matcher(policy: Policy) -> None:
+    report = verify_policy(policy, engine=native.match)
+    assert report.ok
+    assert report.engine == "match"
+
+
+class TestCommand:
+    def test_the_shipped_policy_exits_0(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["verify"]) == 0
+        out = capsys.readouterr().out
+        assert "no findings" in out
+        assert "incidents in" in out
+
+    def test_findings_exit_1_with_a_counterexample(
+        self, rules_copy: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        break_rules(rules_copy, load_case("gap"))
+        assert main(["verify", str(rules_copy)]) == 1
+        out = capsys.readouterr().out
+        assert "gap: table 'impact'" in out
+        assert "e.g. {} (all defaults)" in out
+
+    def test_json_output(self, rules_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        break_rules(rules_copy, load_case("tie_to_fix_forward"))
+        assert main(["verify", str(rules_copy), "--format", "json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["ok"] is False
+        (finding,) = data["findings"]
+        assert finding["subject"] == "invariant 'equal_fix_and_rollback_times_default_to_rollback'"
+        Incident.model_validate(finding["example"])
+
+    def test_bad_rules_dir_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["verify", str(tmp_path / "missing")]) == 2
+        assert "no such file or folder" in capsys.readouterr().err
