@@ -21,7 +21,8 @@ def with_window(rules: Path, minutes: int) -> Path:
     text = path.read_text("utf-8")
     head, sep, tail = text.partition(f"  {WINDOW}:\n")
     old = "    default: 15\n"
-    assert sep and tail.count(old) >= 1
+    assert sep
+    assert tail.count(old) >= 1
     path.write_text(head + sep + tail.replace(old, f"    default: {minutes}\n", 1), "utf-8")
     return rules
 
@@ -88,7 +89,8 @@ def test_each_transition_has_its_smallest_example(
     for transition in report.transitions:
         incident = Incident.model_validate(transition.example)
         eta = incident.fix_forward_eta_minutes
-        assert eta is not None and 15 <= eta < 30
+        assert eta is not None
+        assert 15 <= eta < 30
         assert decide(incident, policy=policy).action.value == transition.old
         assert decide(incident, policy=wider).action.value == transition.new
     rollback = next(t for t in report.transitions if t.old == "rollback")

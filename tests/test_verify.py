@@ -187,6 +187,8 @@ class TestCommand:
         assert finding["subject"] == "invariant 'equal_fix_and_rollback_times_default_to_rollback'"
         Incident.model_validate(finding["example"])
 
-    def test_bad_rules_dir_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_bad_rules_dir_exits_2(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         assert main(["verify", str(tmp_path / "missing")]) == 2
         assert "no such file or folder" in capsys.readouterr().err

@@ -111,15 +111,21 @@ def authority_rank(policy: Policy, authority: Authority | None) -> int | None:
 # -- the checks ---------------------------------------------------------------------------------
 
 
-def _no_issue(policy: Policy, incident: Incident, decision: Decision, decide: Decider) -> str | None:
+def _no_issue(
+    policy: Policy, incident: Incident, decision: Decision, decide: Decider
+) -> str | None:
     if not incident.production_issue and decision.action is not Action.NO_ACTION:
         return f"no production issue, but the action is {decision.action.value}"
     return None
 
 
-def _unrelated(policy: Policy, incident: Incident, decision: Decision, decide: Decider) -> str | None:
+def _unrelated(
+    policy: Policy, incident: Incident, decision: Decision, decide: Decider
+) -> str | None:
     if incident.related_to_deployment is False and decision.action.is_rollback:
-        return f"the issue is unrelated to the deployment, but the action is {decision.action.value}"
+        return (
+            f"the issue is unrelated to the deployment, but the action is {decision.action.value}"
+        )
     return None
 
 
@@ -140,7 +146,9 @@ def _impossible(
     return None
 
 
-def _severity(policy: Policy, incident: Incident, decision: Decision, decide: Decider) -> str | None:
+def _severity(
+    policy: Policy, incident: Incident, decision: Decision, decide: Decider
+) -> str | None:
     if incident.severity == "critical":
         return None
     worse = decide(incident.model_copy(update={"severity": "critical"}))
@@ -150,8 +158,9 @@ def _severity(policy: Policy, incident: Incident, decision: Decision, decide: De
             f"severity {before} gives {decision.action.value}, but critical gives the slower "
             f"{worse.action.value}"
         )
-    rank, worse_rank = authority_rank(policy, decision.authority), authority_rank(
-        policy, worse.authority
+    rank, worse_rank = (
+        authority_rank(policy, decision.authority),
+        authority_rank(policy, worse.authority),
     )
     if rank is not None and worse_rank is not None and worse_rank < rank:
         return (
@@ -165,7 +174,9 @@ def _situation(decision: Decision) -> str:
     return decision.authority.situation if decision.authority else "none"
 
 
-def _later_fix(policy: Policy, incident: Incident, decision: Decision, decide: Decider) -> str | None:
+def _later_fix(
+    policy: Policy, incident: Incident, decision: Decision, decide: Decider
+) -> str | None:
     eta = incident.fix_forward_eta_minutes
     if eta is None or not decision.action.is_rollback:
         return None
@@ -188,7 +199,8 @@ def later_values(policy: Policy, current: float, rollback_eta: float | None) -> 
     if cached is None or cached[0] is not policy:
         space = FactSpace([policy])
         cached = _THRESHOLDS[id(policy)] = (
-            policy, frozenset(space.number_thresholds("fix_forward_eta_minutes"))
+            policy,
+            frozenset(space.number_thresholds("fix_forward_eta_minutes")),
         )
     cuts = sorted({t for t in (*cached[1], rollback_eta) if t is not None and t > current})
     out = {current + 1.0, *cuts}
@@ -210,8 +222,7 @@ def _ties(policy: Policy, incident: Incident, decision: Decision, decide: Decide
     quick = isinstance(window, (int, float)) and eta < window
     if decision.action is Action.FIX_FORWARD and not quick:
         return (
-            f"fixing forward and rolling back both take {eta:g} min, but the action is "
-            "fix_forward"
+            f"fixing forward and rolling back both take {eta:g} min, but the action is fix_forward"
         )
     return None
 

@@ -101,10 +101,16 @@ class FactDomain:
 
     def describe(self) -> str:
         if not self.read:
-            return f"{self.name}: not read by any rule; fixed at {self.values[0]!r}" if self.values else self.name
+            return (
+                f"{self.name}: not read by any rule; fixed at {self.values[0]!r}"
+                if self.values
+                else self.name
+            )
         if self.kind == "number":
             ts = ", ".join(f"{t:g}" for t in self.thresholds) or "none"
-            return f"{self.name}: number split at {ts} (and at the values it is compared with), null"
+            return (
+                f"{self.name}: number split at {ts} (and at the values it is compared with), null"
+            )
         if self.kind == "list":
             cls = " | ".join("{" + ", ".join(c) + "}" for c in self.classes)
             return f"{self.name}: {len(self.values or ())} sets over the classes {cls}"
@@ -220,7 +226,9 @@ class FactSpace:
             values = [v for v in values if self.valid(name, v)]
             values.sort(key=lambda v: (v != default, len(v)))
             return FactDomain(
-                name, "list", tuple(values),
+                name,
+                "list",
+                tuple(values),
                 classes=tuple(tuple(str(m) for m in c) for c in classes),
             )
         if ftype.kind == "boolean":
@@ -230,8 +238,9 @@ class FactSpace:
         if ftype.nullable:
             candidates.append(None)
         candidates.sort(key=lambda v: v != default)
-        values = tuple(v for v in candidates if self.valid(name, v))
-        return FactDomain(name, ftype.kind, values)
+        return FactDomain(
+            name, ftype.kind, tuple(v for v in candidates if self.valid(name, v))
+        )
 
     def list_sets(self, name: str) -> tuple[frozenset[Any], ...]:
         """The literal and parameter sets the conditions test the list fact ``name`` against."""
@@ -350,7 +359,9 @@ def incident_from_assignment(assignment: Mapping[str, Any] | Assignment) -> Inci
 
 @functools.lru_cache(maxsize=4096)
 def _change(pairs: Assignment) -> Change:
-    fields = {k: list(v) if isinstance(v, list) else v for k, v in _BASE_CHANGE.items()}
+    fields: dict[str, Any] = {
+        k: list(v) if isinstance(v, list) else v for k, v in _BASE_CHANGE.items()
+    }
     for name, value in pairs:
         fields[name] = list(value) if isinstance(value, tuple) else value
     return Change.model_construct(**fields)
@@ -408,7 +419,8 @@ class TableEval:
         self.needs = table_needs(table)
         #: ``facts -> the values of needs``, for a mapping of every fact
         self.pick = (
-            operator.itemgetter(*self.needs) if len(self.needs) > 1
+            operator.itemgetter(*self.needs)
+            if len(self.needs) > 1
             else (lambda facts: tuple(facts[n] for n in self.needs))
         )
         self.outputs = tuple(table.outputs)
@@ -439,8 +451,10 @@ class TableEval:
         if table.combine == "unique" and len(chosen) > 1:
             return TableResult(matches, chosen, None, "overlap")
         rule = table.rules[chosen[0]]
-        sets = {name: _hashable(facts[source] if source is not None else value)
-                for name, value, source in rule.sets}
+        sets = {
+            name: _hashable(facts[source] if source is not None else value)
+            for name, value, source in rule.sets
+        }
         return TableResult(matches, chosen[:1], tuple(sets.get(n) for n in self.outputs))
 
 
@@ -503,8 +517,13 @@ class Walk:
     space: FactSpace
     matchers: Sequence[Matcher | None]
     keep: frozenset[str] = frozenset()
-    outputs: tuple[str, ...] = ("action", "authority", "rollback_type", "rollback_eta",
-                                "rollback_eta_estimated")
+    outputs: tuple[str, ...] = (
+        "action",
+        "authority",
+        "rollback_type",
+        "rollback_eta",
+        "rollback_eta_estimated",
+    )
     #: final classes: column -> value, with weight and smallest member
     columns: list[Column] = field(default_factory=list)
     final: dict[tuple[Any, ...], WalkClass] = field(default_factory=dict)
@@ -531,8 +550,9 @@ class Walk:
         for position, (p, table) in enumerate(stages):
             ev = self.evals[(p, table.id)] = TableEval(table, self.matchers[p])
             new_inputs = [
-                name for name in space.types if (INPUT, name) in needs[position]
-                and name not in introduced
+                name
+                for name in space.types
+                if (INPUT, name) in needs[position] and name not in introduced
             ]
             for name in new_inputs:
                 states = self._introduce(name, columns, states)
@@ -542,8 +562,11 @@ class Walk:
             pick = _getter([index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs])
             columns = columns + [(p, name) for name in ev.outputs]
             live = set(self.keep_columns(stages, needs, position))
-            keep_idx = [i for i, c in enumerate(columns) if c in live or (
-                c[0] == INPUT and c[1] in self.keep)]
+            keep_idx = [
+                i
+                for i, c in enumerate(columns)
+                if c in live or (c[0] == INPUT and c[1] in self.keep)
+            ]
             project = _getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
             # per distinct result: the result, and the class of the states that got it
@@ -557,7 +580,7 @@ class Walk:
                     seen_result[1].offer(cls.weight, cls.assignment, cls.cost)
                 if result.outputs is None:
                     continue
-                new_key = project(key + result.outputs)  # type: ignore[operator]
+                new_key = project(key + result.outputs)
                 existing = out.get(new_key)
                 if existing is None:
                     out[new_key] = WalkClass(cls.weight, cls.assignment, cls.cost)
@@ -582,10 +605,13 @@ class Walk:
         return {(p, n) if n in derived else (INPUT, n) for n in table_needs(table)}
 
     def keep_columns(
-        self, stages: Sequence[tuple[int, CompiledTable]], needs: Sequence[set[Column]], position: int
+        self,
+        stages: Sequence[tuple[int, CompiledTable]],
+        needs: Sequence[set[Column]],
+        position: int,
     ) -> set[Column]:
         live: set[Column] = set()
-        for later in needs[position + 1:]:
+        for later in needs[position + 1 :]:
             live |= later
         for p in range(len(self.space.policies)):
             live |= {(p, name) for name in self.outputs}
@@ -607,9 +633,7 @@ class Walk:
             if domain.values is not None:
                 values = domain.values
             else:
-                extra = tuple(
-                    key[i] for i in partner_idx if _is_number(key[i])
-                )
+                extra = tuple(key[i] for i in partner_idx if _is_number(key[i]))
                 values = cache.get(extra) or cache.setdefault(
                     extra, space.number_points(name, extra)
                 )
@@ -627,13 +651,21 @@ class Walk:
             rules = tuple(table.rules[i].id for i in result.fired)
             for finding in self.findings:
                 if (finding.kind, finding.policy, finding.table, finding.rules) == (
-                    result.problem, p, table.id, rules
+                    result.problem,
+                    p,
+                    table.id,
+                    rules,
                 ):
                     finding.example.offer(cls.weight, cls.assignment, cls.cost)
                     return
             self.findings.append(
-                Finding(result.problem, p, table.id, rules,
-                        WalkClass(cls.weight, cls.assignment, cls.cost))
+                Finding(
+                    result.problem,
+                    p,
+                    table.id,
+                    rules,
+                    WalkClass(cls.weight, cls.assignment, cls.cost),
+                )
             )
             return
         if table.combine == "first" and len(result.matches) > 1:

@@ -23,12 +23,18 @@ try:
     from hypothesis import strategies as st
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised without hypothesis only
     raise ImportError(
-        "rollback_decision.strategies needs hypothesis: "
-        "pip install 'rollback-decision[strategies]'"
+        "rollback_decision.strategies needs hypothesis: pip install 'rollback-decision[strategies]'"
     ) from exc
 
 from rollback_decision.errors import did_you_mean
-from rollback_decision.facts import Change, Component, DataScenario, Incident, PointOfNoReturn, Symptom
+from rollback_decision.facts import (
+    Change,
+    Component,
+    DataScenario,
+    Incident,
+    PointOfNoReturn,
+    Symptom,
+)
 
 __all__ = ["change_fields", "changes", "incident_fields", "incidents", "minutes"]
 
@@ -36,9 +42,7 @@ __all__ = ["change_fields", "changes", "incident_fields", "incidents", "minutes"
 def minutes(*, nullable: bool = True, max_value: float = 240.0) -> st.SearchStrategy[float | None]:
     """Durations in minutes: often whole (so that times tie), sometimes fractional, or null."""
     whole = st.integers(min_value=0, max_value=int(max_value)).map(float)
-    fraction = st.floats(
-        min_value=0.0, max_value=max_value, allow_nan=False, allow_infinity=False
-    )
+    fraction = st.floats(min_value=0.0, max_value=max_value, allow_nan=False, allow_infinity=False)
     values: st.SearchStrategy[float | None] = st.one_of(whole, fraction)
     return st.one_of(st.none(), values) if nullable else values
 

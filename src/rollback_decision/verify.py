@@ -80,7 +80,9 @@ class Finding:
 
 
 def _show(example: Mapping[str, Any]) -> str:
-    return json.dumps(example, ensure_ascii=False, sort_keys=False) if example else "{} (all defaults)"
+    return (
+        json.dumps(example, ensure_ascii=False, sort_keys=False) if example else "{} (all defaults)"
+    )
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class VerifyReport:
             f"invariants: {', '.join(self.invariants)}",
         ]
         if self.ok:
-            lines.append("no findings: no gaps, no overlaps, every rule can fire, every invariant holds")
+            lines.append(
+                "no findings: no gaps, no overlaps, every rule can fire, every invariant holds"
+            )
         else:
             lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
             lines += [f"  {f.render()}" for f in self.findings]
@@ -261,7 +265,12 @@ def verify_policy(
     engine_name, matcher = _resolve_engine(engine, policy)
     core, sinks = split_tables(policy, DECISION_OUTPUTS)
     interface = sorted(
-        {n for t in sinks for n in table_needs(t) if policy.producers.get(n) in {c.id for c in core}}
+        {
+            n
+            for t in sinks
+            for n in table_needs(t)
+            if policy.producers.get(n) in {c.id for c in core}
+        }
     )
     space = FactSpace([policy], [core])
     keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
@@ -297,7 +306,13 @@ def verify_policy(
     )
 
 
-DECISION_OUTPUTS = ("action", "authority", "rollback_type", "rollback_eta", "rollback_eta_estimated")
+DECISION_OUTPUTS = (
+    "action",
+    "authority",
+    "rollback_type",
+    "rollback_eta",
+    "rollback_eta_estimated",
+)
 
 
 def _offer(into: dict[tuple[Any, ...], WalkClass], key: tuple[Any, ...], cls: WalkClass) -> None:
@@ -363,8 +378,13 @@ def _check_sinks(
                     if domain.values is not None:
                         domains.append(domain.values)
                     else:
-                        extra = [v for k, v in base.items() if k in space.number_partners(name)
-                                 and isinstance(v, (int, float)) and not isinstance(v, bool)]
+                        extra = [
+                            v
+                            for k, v in base.items()
+                            if k in space.number_partners(name)
+                            and isinstance(v, (int, float))
+                            and not isinstance(v, bool)
+                        ]
                         domains.append(space.number_points(name, extra))
                 for combo in itertools.product(*domains):
                     facts = {**base, **dict(zip((*from_sinks, *inputs), combo, strict=True))}
@@ -392,7 +412,9 @@ def _check_sinks(
                 )
         for name in table.outputs:
             made[name] = _reachable(
-                table.aggregates[name], contributions[name], table.outputs[name].nullable,
+                table.aggregates[name],
+                contributions[name],
+                table.outputs[name].nullable,
                 FactSpace([policy]).list_sets(name),
             )
     return evaluated, findings
@@ -438,8 +460,12 @@ def _walk_sink_table(
         for combo in itertools.product(*(made.get(n, (None,)) for n in from_sinks)):
             _offer(start, (*row, *combo), cls)
     walk = Walk(
-        FactSpace([policy], [[table]]), [matcher], outputs=(), tables=[[table]],
-        start_columns=columns, start=start,
+        FactSpace([policy], [[table]]),
+        [matcher],
+        outputs=(),
+        tables=[[table]],
+        start_columns=columns,
+        start=start,
     )
     walk.run()
     from rollback_decision.engine import native
@@ -568,8 +594,9 @@ class _Oracle:
         ]
 
     def facts(self, incident: Incident) -> dict[str, Any]:
-        facts = {k: tuple(v) if isinstance(v, list) else v
-                 for k, v in incident_facts(incident).items()}
+        facts = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in incident_facts(incident).items()
+        }
         for ev in self.evals:
             result = ev(ev.pick(facts))
             if result.outputs is None:
@@ -581,9 +608,7 @@ class _Oracle:
         return light_decision(self.policy, self.facts(incident), self.decisions)
 
 
-def _check_invariants(
-    policy: Policy, walk: Walk, invariants: Sequence[Invariant]
-) -> list[Finding]:
+def _check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]) -> list[Finding]:
     from rollback_decision.engine import decide
 
     oracle = _Oracle(policy, walk, 0)
@@ -653,9 +678,7 @@ def _check_invariants(
 # -- diff ---------------------------------------------------------------------------------------
 
 
-def diff_policies(
-    old: Policy, new: Policy, *, engine: EngineChoice = "native"
-) -> DiffReport:
+def diff_policies(old: Policy, new: Policy, *, engine: EngineChoice = "native") -> DiffReport:
     """Which decisions change from ``old`` to ``new``, over the space both policies span.
 
     Transitions are counted per (old, new) pair of actions, authorities and rollback types,
@@ -702,7 +725,8 @@ def diff_policies(
         )
     )
     findings = [
-        f for p, label in ((0, "old: "), (1, "new: "))
+        f
+        for p, label in ((0, "old: "), (1, "new: "))
         for f in _structural(policies[p], walk, p, label, tables[p])
         if f.kind in ("gap", "overlap")
     ]

@@ -42,10 +42,15 @@ class TestDecisionTree:
     @given(
         st.one_of(
             incidents(rollback_possible=False),
-            incidents(change=changes(point_of_no_return=st.lists(
-                st.sampled_from(["one_way_migration", "destructive_data_operation"]),
-                min_size=1, unique=True,
-            ))),
+            incidents(
+                change=changes(
+                    point_of_no_return=st.lists(
+                        st.sampled_from(["one_way_migration", "destructive_data_operation"]),
+                        min_size=1,
+                        unique=True,
+                    )
+                )
+            ),
         )
     )
     def test_what_cannot_be_rolled_back_is_never_rolled_back(self, incident: Incident) -> None:
@@ -55,7 +60,7 @@ class TestDecisionTree:
 
 
 class TestMonotonicity:
-    """"3. IS THE IMPACT CRITICAL? CRITICAL → Immediate rollback" and "4. CAN IT BE FIXED
+    """ "3. IS THE IMPACT CRITICAL? CRITICAL → Immediate rollback" and "4. CAN IT BE FIXED
     FORWARD QUICKLY? YES (< 15 min) → Consider fix forward": more severity never calls for a
     slower action or a weaker authority; a later fix never makes fixing forward the answer."""
 
@@ -74,7 +79,7 @@ class TestMonotonicity:
     def test_equal_fix_and_rollback_times_default_to_rollback(
         self, incident: Incident, minutes: float
     ) -> None:
-        """"7. TIME TO ROLLBACK vs. TIME TO FIX? EQUAL → Default to rollback (safer)"."""
+        """ "7. TIME TO ROLLBACK vs. TIME TO FIX? EQUAL → Default to rollback (safer)"."""
         tied = incident.model_copy(
             update={"fix_forward_eta_minutes": minutes, "rollback_eta_minutes": minutes}
         )
@@ -109,6 +114,10 @@ class TestDecisions:
 
 
 def test_every_invariant_has_a_property_test() -> None:
-    names = {name for cls in (TestDecisionTree, TestMonotonicity, TestDecisions)
-             for name in vars(cls) if name.startswith("test_")}
+    names = {
+        name
+        for cls in (TestDecisionTree, TestMonotonicity, TestDecisions)
+        for name in vars(cls)
+        if name.startswith("test_")
+    }
     assert {f"test_{i.name}" for i in INVARIANTS} <= names

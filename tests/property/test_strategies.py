@@ -30,7 +30,9 @@ def test_change_can_be_constrained(incident: Incident) -> None:
 
 
 def test_unknown_keyword_is_a_type_error_with_a_hint() -> None:
-    with pytest.raises(TypeError, match=r"Incident has no field 'severty' \(did you mean 'severity'\?\)"):
+    with pytest.raises(
+        TypeError, match=r"Incident has no field 'severty' \(did you mean 'severity'\?\)"
+    ):
         incidents(severty="critical")
 
 
