@@ -41,6 +41,7 @@ from rollback_decision.facts import (
     parse_incident,
 )
 from rollback_decision.policy import Policy, load_policy
+from rollback_decision.verify import DiffReport, VerifyReport, diff_policies, verify_policy
 
 __all__ = [
     "Action",
@@ -52,6 +53,7 @@ __all__ = [
     "DataScenario",
     "Decision",
     "DecisionError",
+    "DiffReport",
     "EngineUnavailableError",
     "Incident",
     "IncidentError",
@@ -68,8 +70,11 @@ __all__ = [
     "RollbackDecisionError",
     "StakeholderGroup",
     "Symptom",
+    "VerifyReport",
     "Warning",
     "decide",
+    "diff_policies",
     "load_policy",
     "parse_incident",
+    "verify_policy",
 ]
