@@ -851,7 +851,7 @@ def test_copy_of_the_example_elsewhere(tmp_path: Path) -> None:
 def test_verify_and_diff_take_an_org_policy(capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 6: "``verify``/``diff`` ... work on it"."""
     example = str(EXAMPLES / "org-policy.yaml")
-    assert main(["verify", example]) == 0
+    assert main(["verify", "--policy", example]) == 0
     out = capsys.readouterr().out
     assert out.startswith("verify: policy acme-trading-rollback 2026.1 (")
     assert "no findings" in out
@@ -860,3 +860,5 @@ def test_verify_and_diff_take_an_org_policy(capsys: pytest.CaptureFixture[str]) 
     assert "→ acme-trading-rollback 2026.1 (" in out
     assert "fix_forward → rollback:" in out
     assert 'e.g. {"related_to_deployment": true, "fix_forward_eta_minutes": 10}' in out
+    assert main(["verify", example, "--policy", example]) == 2
+    assert "name the policy once: as RULES_DIR or with --policy" in capsys.readouterr().err

@@ -84,6 +84,7 @@ FORMAT_OPTION = click.option(
 
 @cli.command(name="verify")
 @click.argument("rules_dir", metavar="[RULES_DIR]", required=False, default=None)
+@POLICY_OPTION
 @FORMAT_OPTION
 @click.option(
     "--engine",
@@ -92,15 +93,21 @@ FORMAT_OPTION = click.option(
     show_default=True,
     help="The rules engine whose matches are verified.",
 )
-def verify_command(rules_dir: str | None, output_format: str, engine: str) -> int:
+def verify_command(
+    rules_dir: str | None, policy_path: str | None, output_format: str, engine: str
+) -> int:
     """Check a policy over its whole discretised fact space (default: the shipped policy).
+
+    The policy is RULES_DIR or --policy: a rules folder or an organisation policy file.
 
     Reports gaps, overlaps in unique tables, rules that can never fire and invariant
     violations, each with a counterexample incident. Exit 1 on findings.
     """
     from rollback_decision.verify import verify_policy
 
-    report = verify_policy(_policy(rules_dir), engine=engine)
+    if rules_dir is not None and policy_path is not None:
+        raise click.UsageError("name the policy once: as RULES_DIR or with --policy")
+    report = verify_policy(_policy(rules_dir or policy_path), engine=engine)
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
