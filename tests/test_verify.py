@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,28 @@ def break_rules(rules: Path, case: dict[str, Any]) -> Path:
         text = text.replace(edit["old"], edit["new"])
     target.write_text(text, "utf-8")
     return rules
+
+
+@pytest.fixture(scope="module")
+def broken(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], tuple[Policy, VerifyReport]]:
+    """``broken(name)``: the broken copy of the rules and its report, verified once per module."""
+    import shutil
+
+    from rollback_decision.policy.loader import shipped_rules_dir
+
+    done: dict[str, tuple[Policy, VerifyReport]] = {}
+
+    def get(name: str) -> tuple[Policy, VerifyReport]:
+        if name not in done:
+            rules = tmp_path_factory.mktemp(name) / "rules"
+            shutil.copytree(shipped_rules_dir(), rules)
+            policy = load_policy(break_rules(rules, load_case(name)))
+            done[name] = (policy, verify_policy(policy))
+        return done[name]
+
+    return get
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +94,11 @@ def test_facts_no_rule_reads_are_fixed_and_reported(shipped_report: VerifyReport
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_each_broken_copy_is_found_with_a_counterexample(name: str, rules_copy: Path) -> None:
-    case = load_case(name)
-    policy = load_policy(break_rules(rules_copy, case))
-    report = verify_policy(policy)
-    expect = case["expect"]
+def test_each_broken_copy_is_found_with_a_counterexample(
+    name: str, broken: Callable[[str], tuple[Policy, VerifyReport]]
+) -> None:
+    policy, report = broken(name)
+    expect = load_case(name)["expect"]
     assert not report.ok
     matching = [
         f for f in report.findings if f.kind == expect["kind"] and f.subject == expect["subject"]
@@ -106,17 +129,20 @@ def replay(policy: Policy, finding: Finding) -> None:
         assert fired[table.id][0] < rule.index
 
 
-def test_the_gap_counterexample_is_the_smallest_incident(rules_copy: Path) -> None:
-    policy = load_policy(break_rules(rules_copy, load_case("gap")))
-    (gap,) = [f for f in verify_policy(policy).findings if f.kind == "gap"]
+def test_the_gap_counterexample_is_the_smallest_incident(
+    broken: Callable[[str], tuple[Policy, VerifyReport]],
+) -> None:
+    _, report = broken("gap")
+    (gap,) = [f for f in report.findings if f.kind == "gap"]
     # Every incident with no symptom, trigger or severity falls through; the default one too.
     assert gap.example == {}
     assert "gap: table 'impact': no rule of this first-match table decides" in gap.render()
 
 
-def test_the_broken_tie_is_shown_at_a_tie(rules_copy: Path) -> None:
-    policy = load_policy(break_rules(rules_copy, load_case("tie_to_fix_forward")))
-    report = verify_policy(policy)
+def test_the_broken_tie_is_shown_at_a_tie(
+    broken: Callable[[str], tuple[Policy, VerifyReport]],
+) -> None:
+    policy, report = broken("tie_to_fix_forward")
     (finding,) = [f for f in report.findings if f.kind == "invariant"]
     incident = finding.incident()
     assert incident is not None
@@ -156,10 +182,11 @@ def test_the_walk_agrees_with_decide(policy: Policy) -> None:
         assert decision.authority == expected
 
 
-def test_verify_accepts_a_matcher(policy: Policy) -> None:
+def test_verify_accepts_a_matcher(broken: Callable[[str], tuple[Policy, VerifyReport]]) -> None:
+    policy, by_name = broken("shadowed")
     report = verify_policy(policy, engine=native.match)
-    assert report.ok
     assert report.engine == "match"
+    assert [f.to_dict() for f in report.findings] == [f.to_dict() for f in by_name.findings]
 
 
 class TestCommand:
@@ -192,3 +219,22 @@ class TestCommand:
     ) -> None:
         assert main(["verify", str(tmp_path / "missing")]) == 2
         assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_plan_rule_that_can_never_fire_is_found(rules_copy: Path) -> None:
+    """Tables after the decision are checked over every reachable decision: a procedure asked
+    for a decision that never has that rollback type can never be in a plan."""
+    path = rules_copy / "plan.yaml"
+    text = path.read_text("utf-8")
+    at = text.index("id: plan.irreversible_data")
+    old = "action: must_fix_forward"
+    end = text.index(old, at)
+    text = text[:end] + "rollback_type: 1\n          " + text[end:]
+    path.write_text(text, "utf-8")
+    report = verify_policy(load_policy(rules_copy))
+    # ... and the warning that only that procedure brings is dead too.
+    assert {(f.kind, f.subject) for f in report.findings} == {
+        ("unreachable", "rule 'plan.irreversible_data'"),
+        ("unreachable", "rule 'warn.restore_loses_data'"),
+    }
+    assert all(f.example is None for f in report.findings)

@@ -99,6 +99,8 @@ class VerifyReport:
     fixed_facts: tuple[str, ...]
     invariants: tuple[str, ...]
     findings: tuple[Finding, ...]
+    #: tables the decision does not depend on, checked rule by rule (see ``_check_sinks``)
+    sink_tables: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -115,6 +117,11 @@ class VerifyReport:
             *(f"  {d}" for d in self.domains),
             f"invariants: {', '.join(self.invariants)}",
         ]
+        if self.sink_tables:
+            lines.append(
+                f"tables the decision does not depend on, checked rule by rule over every "
+                f"reachable decision: {', '.join(self.sink_tables)}"
+            )
         if self.ok:
             lines.append(
                 "no findings: no gaps, no overlaps, every rule can fire, every invariant holds"
@@ -135,6 +142,7 @@ class VerifyReport:
             "domains": list(self.domains),
             "fixed_facts": list(self.fixed_facts),
             "invariants": list(self.invariants),
+            "sink_tables": list(self.sink_tables),
             "ok": self.ok,
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -303,6 +311,7 @@ def verify_policy(
         fixed_facts=tuple(d.name for d in full_space.domains.values() if not d.read),
         invariants=tuple(i.name for i in invariants),
         findings=tuple(findings),
+        sink_tables=tuple(t.id for t in sinks),
     )
 
 
