@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rollback_decision import Action, Decision, Incident, Policy, decide, load_policy
 from rollback_decision.invariants import INVARIANTS, Invariant, check_incident, get_invariant
 from rollback_decision.strategies import changes, incidents
+from tests.property.settings import SETTINGS
 
 POLICY: Policy = load_policy()
 
@@ -29,16 +30,19 @@ class TestDecisionTree:
     Investigate other causes, don't rollback. [...] 5. IS ROLLBACK POSSIBLE? NO → Must fix
     forward.\""""
 
+    @SETTINGS
     @given(incidents(production_issue=False))
     def test_no_production_issue_means_no_action(self, incident: Incident) -> None:
         assert decide(incident, policy=POLICY).action is Action.NO_ACTION
         holds("no_production_issue_means_no_action", incident)
 
+    @SETTINGS
     @given(incidents(related_to_deployment=False))
     def test_unrelated_issue_is_never_rolled_back(self, incident: Incident) -> None:
         assert not decide(incident, policy=POLICY).action.is_rollback
         holds("unrelated_issue_is_never_rolled_back", incident)
 
+    @SETTINGS
     @given(
         st.one_of(
             incidents(rollback_possible=False),
@@ -64,14 +68,17 @@ class TestMonotonicity:
     FORWARD QUICKLY? YES (< 15 min) → Consider fix forward": more severity never calls for a
     slower action or a weaker authority; a later fix never makes fixing forward the answer."""
 
+    @SETTINGS
     @given(incidents(production_issue=True))
     def test_higher_severity_never_slows_or_weakens_the_decision(self, incident: Incident) -> None:
         holds("higher_severity_never_slows_or_weakens_the_decision", incident)
 
+    @SETTINGS
     @given(incidents(production_issue=True, related_to_deployment=True))
     def test_later_fix_never_turns_a_rollback_into_a_fix_forward(self, incident: Incident) -> None:
         holds("later_fix_never_turns_a_rollback_into_a_fix_forward", incident)
 
+    @SETTINGS
     @given(
         incidents(production_issue=True, related_to_deployment=True),
         st.integers(min_value=0, max_value=120).map(float),
@@ -91,22 +98,27 @@ class TestDecisions:
     "Decision points documented"): every incident gets one decision, the same every time, that
     survives JSON, and every rollback names who decides and who approves."""
 
+    @SETTINGS
     @given(incidents())
     def test_every_incident_gets_a_decision(self, incident: Incident) -> None:
         assert isinstance(decide(incident, policy=POLICY), Decision)
 
+    @SETTINGS
     @given(incidents())
     def test_decision_is_deterministic(self, incident: Incident) -> None:
         holds("decision_is_deterministic", incident)
 
+    @SETTINGS
     @given(incidents())
     def test_decision_round_trips_through_json(self, incident: Incident) -> None:
         holds("decision_round_trips_through_json", incident)
 
+    @SETTINGS
     @given(incidents(production_issue=True, related_to_deployment=True))
     def test_every_rollback_names_its_authority_and_approvers(self, incident: Incident) -> None:
         holds("every_rollback_names_its_authority_and_approvers", incident)
 
+    @SETTINGS
     @given(incidents())
     def test_the_whole_suite_holds(self, incident: Incident) -> None:
         violations = [str(v) for v in check_incident(POLICY, incident)]

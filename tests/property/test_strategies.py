@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rollback_decision import Change, Incident
 from rollback_decision.strategies import change_fields, changes, incident_fields, incidents
+from tests.property.settings import SETTINGS
 
 
 def test_every_field_has_a_strategy() -> None:
@@ -18,12 +19,14 @@ def test_every_field_has_a_strategy() -> None:
     assert set(change_fields()) == set(Change.model_fields)
 
 
+@SETTINGS
 @given(incidents(related_to_deployment=True, severity=st.sampled_from(["critical"])))
 def test_keywords_fix_fields(incident: Incident) -> None:
     assert incident.related_to_deployment is True
     assert incident.severity == "critical"
 
 
+@SETTINGS
 @given(incidents(change=changes(components=["network"])))
 def test_change_can_be_constrained(incident: Incident) -> None:
     assert [c.value for c in incident.change.components] == ["network"]
