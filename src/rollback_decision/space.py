@@ -238,9 +238,7 @@ class FactSpace:
         if ftype.nullable:
             candidates.append(None)
         candidates.sort(key=lambda v: v != default)
-        return FactDomain(
-            name, ftype.kind, tuple(v for v in candidates if self.valid(name, v))
-        )
+        return FactDomain(name, ftype.kind, tuple(v for v in candidates if self.valid(name, v)))
 
     def list_sets(self, name: str) -> tuple[frozenset[Any], ...]:
         """The literal and parameter sets the conditions test the list fact ``name`` against."""
@@ -554,12 +552,25 @@ class Walk:
                 for name in space.types
                 if (INPUT, name) in needs[position] and name not in introduced
             ]
+            # Inputs only this table reads are never stored: each class is evaluated for every
+            # combination of their values, and they are summed out right away.
+            later: set[Column] = set().union(*needs[position + 1 :])
+            local = [
+                name
+                for name in new_inputs
+                if (INPUT, name) not in later
+                and name not in self.keep
+                and not (space.number_partners(name) & set(new_inputs))
+            ]
             for name in new_inputs:
-                states = self._introduce(name, columns, states)
-                columns.append((INPUT, name))
                 introduced.add(name)
+                if name not in local:
+                    states = self._introduce(name, columns, states)
+                    columns.append((INPUT, name))
             index = {c: i for i, c in enumerate(columns)}
+            index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
             pick = _getter([index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs])
+            domains = self._local_domains(local, columns)
             columns = columns + [(p, name) for name in ev.outputs]
             live = set(self.keep_columns(stages, needs, position))
             keep_idx = [
@@ -571,22 +582,33 @@ class Walk:
             out: dict[tuple[Any, ...], WalkClass] = {}
             # per distinct result: the result, and the class of the states that got it
             fired: dict[int, tuple[TableResult, WalkClass]] = {}
+            evaluated = 0
             for key, cls in states.items():
-                result = ev(pick(key))
-                seen_result = fired.get(id(result))
-                if seen_result is None:
-                    fired[id(result)] = (result, WalkClass(cls.weight, cls.assignment, cls.cost))
-                else:
-                    seen_result[1].offer(cls.weight, cls.assignment, cls.cost)
-                if result.outputs is None:
-                    continue
-                new_key = project(key + result.outputs)
-                existing = out.get(new_key)
-                if existing is None:
-                    out[new_key] = WalkClass(cls.weight, cls.assignment, cls.cost)
-                else:
-                    existing.offer(cls.weight, cls.assignment, cls.cost)
-            self.evaluated += len(states)
+                for combo, pairs, extra in domains(key):
+                    evaluated += 1
+                    result = ev(pick(key + combo) if combo else pick(key))
+                    cost = cls.cost + extra
+                    seen_result = fired.get(id(result))
+                    if seen_result is None:
+                        group = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
+                        fired[id(result)] = (result, group)
+                    else:
+                        group = seen_result[1]
+                        group.weight += cls.weight
+                        if cost < group.cost:
+                            group.assignment, group.cost = (*cls.assignment, *pairs), cost
+                    if result.outputs is None:
+                        continue
+                    new_key = project(key + result.outputs)
+                    existing = out.get(new_key)
+                    if existing is None:
+                        out[new_key] = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
+                    else:
+                        existing.weight += cls.weight
+                        if cost < existing.cost:
+                            existing.assignment = (*cls.assignment, *pairs)
+                            existing.cost = cost
+            self.evaluated += evaluated
             for result, group in fired.values():
                 for rule_index in result.fired:
                     k = (p, table.id, rule_index)
@@ -599,6 +621,55 @@ class Walk:
             columns = [columns[i] for i in keep_idx]
         self.columns = columns
         self.final = states
+
+    def _local_domains(
+        self, local: Sequence[str], columns: Sequence[Column]
+    ) -> Callable[[tuple[Any, ...]], Sequence[tuple[tuple[Any, ...], Assignment, int]]]:
+        """For a class key: every combination of the local inputs, with the non-default pairs
+        it adds to the class's smallest member and how many."""
+        space = self.space
+        if not local:
+            none: list[tuple[tuple[Any, ...], Assignment, int]] = [((), (), 0)]
+            return lambda key: none
+        fixed: list[list[tuple[Any, Assignment, int]] | None] = []
+        partner_idx: list[list[int]] = []
+        for name in local:
+            domain = space.domains[name]
+            if domain.values is None:
+                partners = space.number_partners(name)
+                partner_idx.append([i for i, (_, n) in enumerate(columns) if n in partners])
+                fixed.append(None)
+            else:
+                partner_idx.append([])
+                fixed.append([self._option(name, v) for v in domain.values])
+        cache: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], Assignment, int]]] = {}
+
+        def combos(key: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Assignment, int]]:
+            extras = tuple(tuple(key[i] for i in idx if _is_number(key[i])) for idx in partner_idx)
+            found = cache.get(extras)
+            if found is None:
+                options = [
+                    given
+                    if given is not None
+                    else [self._option(name, v) for v in space.number_points(name, extra)]
+                    for name, given, extra in zip(local, fixed, extras, strict=True)
+                ]
+                found = cache[extras] = [
+                    (
+                        tuple(value for value, _, _ in choice),
+                        tuple(pair for _, pairs, _ in choice for pair in pairs),
+                        sum(cost for _, _, cost in choice),
+                    )
+                    for choice in itertools.product(*options)
+                ]
+            return found
+
+        return combos
+
+    def _option(self, name: str, value: Any) -> tuple[Any, Assignment, int]:
+        if value == self.space.defaults[name]:
+            return value, (), 0
+        return value, ((name, value),), 1
 
     def _stage_needs(self, p: int, table: CompiledTable) -> set[Column]:
         derived = self.space.policies[p].producers
