@@ -296,7 +296,7 @@ def verify_policy(
     full_space = FactSpace([policy]) if sinks else space
     evaluated = walk.evaluated
     if sinks:
-        count, sink_findings = _check_sinks(policy, matcher, walk, sinks)
+        count, sink_findings = _check_sinks(policy, matcher, walk, sinks, full_space)
         findings += sink_findings
         evaluated += count
     seconds = time.perf_counter() - started
@@ -338,6 +338,7 @@ def _check_sinks(
     matcher: Matcher | None,
     core_walk: Walk,
     sinks: Sequence[CompiledTable],
+    full_space: FactSpace,
 ) -> tuple[int, list[Finding]]:
     """Tables nothing in the decision depends on (plans, communication).
 
@@ -424,7 +425,7 @@ def _check_sinks(
                 table.aggregates[name],
                 contributions[name],
                 table.outputs[name].nullable,
-                FactSpace([policy]).list_sets(name),
+                full_space.list_sets(name),
             )
     return evaluated, findings
 
