@@ -15,7 +15,7 @@ import pytest
 
 from rollback_decision import Action, Decision, Policy, PolicyError, decide, load_policy
 from rollback_decision.cli import main
-from rollback_decision.policy.loader import shipped_rules_dir
+from rollback_decision.policy.loader import display_name, shipped_rules_dir
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -77,10 +77,16 @@ def texts(decision: Decision) -> str:
 def problems_of(path: Path) -> list[str]:
     with pytest.raises(PolicyError) as info:
         load_policy(path)
-    return [
-        str(p).replace(f"{path.parent}/", "").replace(f"{shipped_rules_dir()}/", "rules/")
-        for p in info.value.problems
-    ]
+    # Shipped rule files are named as the loader names them: relative to the working
+    # directory when below it (a checkout, or a virtualenv inside one), else absolute.
+    shipped = {f"{shipped_rules_dir()}/", f"{display_name(shipped_rules_dir())}/"}
+    out = []
+    for problem in info.value.problems:
+        text = str(problem).replace(f"{path.parent}/", "")
+        for prefix in shipped:
+            text = text.replace(prefix, "rules/")
+        out.append(text)
+    return out
 
 
 # -- each kind of override changes decisions as intended -------------------------------------
@@ -268,8 +274,12 @@ class TestOverrides:
             """,
         )
         assert policy.table("rollback_eta_estimate").rules[-1].id == "org.eta.smoke_test"
-        assert decide(QUICK_FIX | {"fix_forward_eta_minutes": None}, policy=policy)\
-            .rollback_eta_minutes == 7
+        assert (
+            decide(
+                QUICK_FIX | {"fix_forward_eta_minutes": None}, policy=policy
+            ).rollback_eta_minutes
+            == 7
+        )
 
     def test_replace_rule(self, tmp_path: Path) -> None:
         assert decide(HIGH_RISK_TESTED).action is Action.EVALUATE_RISK
@@ -612,10 +622,7 @@ class TestIdentity:
         ),
         pytest.param(
             "extends: default\nadd:\n  role: {desk: {name: Desk}}\n",
-            [
-                "org.yaml:3: key 'add.role': no section 'role' to add to (did you mean "
-                "'roles'?)"
-            ],
+            ["org.yaml:3: key 'add.role': no section 'role' to add to (did you mean 'roles'?)"],
             id="add-to-unknown-section",
         ),
         pytest.param(
@@ -660,17 +667,12 @@ class TestIdentity:
         ),
         pytest.param(
             "- extends: default\n",
-            [
-                "org.yaml:1: an organisation policy is a mapping with 'extends' and what it "
-                "changes"
-            ],
+            ["org.yaml:1: an organisation policy is a mapping with 'extends' and what it changes"],
             id="not-a-mapping",
         ),
         pytest.param(
             "extends: default\nparameters: {a: 1\n",
-            [
-                "org.yaml:3: not valid YAML: expected ',' or '}', but got '<stream end>'"
-            ],
+            ["org.yaml:3: not valid YAML: expected ',' or '}', but got '<stream end>'"],
             id="not-yaml",
         ),
     ],
@@ -754,9 +756,7 @@ class TestExtends:
         )
 
     def test_no_such_policy(self, tmp_path: Path) -> None:
-        assert problems_of(tmp_path / "nothere.yaml") == [
-            "nothere.yaml: no such file or folder"
-        ]
+        assert problems_of(tmp_path / "nothere.yaml") == ["nothere.yaml: no such file or folder"]
 
 
 # -- load_policy, the CLI and the example ----------------------------------------------------
@@ -767,9 +767,7 @@ def test_load_policy_still_takes_a_folder_and_none() -> None:
     assert load_policy(shipped_rules_dir()).identity == load_policy().identity
 
 
-def test_cli_decides_with_an_org_policy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_decides_with_an_org_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     incident = write(tmp_path, "incident.yaml", "related_to_deployment: null\n")
     assert main(["decide", str(incident), "--policy", str(EXAMPLES / "org-policy.yaml")]) == 0
     out = capsys.readouterr().out

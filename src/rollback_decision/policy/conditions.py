@@ -281,8 +281,18 @@ def compile_condition(condition: Condition) -> Predicate:
         return lambda f: True
     if len(parts) == 1:
         return parts[0]
+    # Two or three parts are by far the most common: chain them without a generator.
     if isinstance(condition, AllOf):
+        if len(parts) == 2:
+            a, b = parts
+            return lambda f: a(f) and b(f)
+        if len(parts) == 3:
+            a, b, c = parts
+            return lambda f: a(f) and b(f) and c(f)
         return lambda f: all(p(f) for p in parts)
+    if len(parts) == 2:
+        a, b = parts
+        return lambda f: a(f) or b(f)
     return lambda f: any(p(f) for p in parts)
 
 

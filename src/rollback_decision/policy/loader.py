@@ -18,7 +18,7 @@ from rollback_decision.errors import PolicyProblem, did_you_mean
 from rollback_decision.policy.spec import PolicyDocument
 from rollback_decision.policy.yamlio import YamlReadError, line_of, read_yaml, to_plain
 
-__all__ = ["RawPolicy", "SourceFile", "read_policy_dir", "shipped_rules_dir"]
+__all__ = ["RawPolicy", "SourceFile", "display_name", "read_policy_dir", "shipped_rules_dir"]
 
 #: Sections that map ids to entries; an id may appear in one file only.
 MAPPING_SECTIONS = (
@@ -292,11 +292,12 @@ def read_policy_dir(directory: Path, problems: list[PolicyProblem]) -> RawPolicy
     paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     if not paths:
         problems.append(PolicyProblem(file=str(directory), message="no *.yaml rule files here"))
-    sources = [read_source(p, _display(p), problems) for p in paths]
+    sources = [read_source(p, display_name(p), problems) for p in paths]
     return merge_sources(sources, problems)
 
 
-def _display(path: Path) -> str:
+def display_name(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when below it."""
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:

@@ -48,6 +48,7 @@ from rollback_decision.policy import loader
 from rollback_decision.policy.loader import (
     RawPolicy,
     SourceFile,
+    display_name,
     merge_sources,
     read_policy_dir,
     read_source,
@@ -221,7 +222,7 @@ def _read_base(directory: Path, problems: list[PolicyProblem]) -> RawPolicy:
     sources: list[SourceFile] = []
     for path in paths:
         stat = path.stat()
-        key = (path, _display(path), stat.st_size, stat.st_mtime_ns)
+        key = (path, display_name(path), stat.st_size, stat.st_mtime_ns)
         source = _SOURCES.get(key)
         if source is None:
             found: list[PolicyProblem] = []
@@ -250,18 +251,14 @@ def _read_chain(
     if not isinstance(target, str):
         return None  # reported by the shape check
     if not target.strip():
-        problems.append(
-            org.problem(("extends",), f"name the base: '{DEFAULT_BASE}' or a path")
-        )
+        problems.append(org.problem(("extends",), f"name the base: '{DEFAULT_BASE}' or a path"))
         return None
     if target == DEFAULT_BASE:
         return loader.shipped_rules_dir()
     resolved = (path.parent / target).resolve()
     if resolved in seen:
-        names = [_display(p) for p in seen[seen.index(resolved):]] + [_display(resolved)]
-        problems.append(
-            org.problem(("extends",), "'extends' forms a cycle: " + " -> ".join(names))
-        )
+        names = [display_name(p) for p in seen[seen.index(resolved) :]] + [display_name(resolved)]
+        problems.append(org.problem(("extends",), "'extends' forms a cycle: " + " -> ".join(names)))
         return None
     if resolved.is_dir():
         return resolved
@@ -273,7 +270,7 @@ def _read_chain(
         problems.append(
             org.problem(
                 ("extends",),
-                f"no such file or folder: {target!r} (looked for {_display(resolved)}){hint}; "
+                f"no such file or folder: {target!r} (looked for {display_name(resolved)}){hint}; "
                 f"'{DEFAULT_BASE}' means the shipped policy",
             )
         )
@@ -282,7 +279,7 @@ def _read_chain(
 
 
 def _read_org_file(path: Path, problems: list[PolicyProblem]) -> OrgFile:
-    name = _display(path)
+    name = display_name(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -298,7 +295,8 @@ def _read_org_file(path: Path, problems: list[PolicyProblem]) -> OrgFile:
     if not isinstance(source.raw, dict):
         problems.append(
             PolicyProblem(
-                file=name, line=1,
+                file=name,
+                line=1,
                 message="an organisation policy is a mapping with 'extends' and what it changes",
             )
         )
@@ -609,7 +607,7 @@ def _set_parameters(
 
 
 def _nearest_item(value: Any, allowed: frozenset[Any] | None) -> str:
-    """" (did you mean ...)" for the first string of ``value`` not in ``allowed``."""
+    """ " (did you mean ...)" for the first string of ``value`` not in ``allowed``."""
     if not allowed:
         return ""
     items = value if isinstance(value, list) else [value]
@@ -742,10 +740,3 @@ def _place(
     at = ids.index(anchor) + (1 if key == "after" else 0)
     rules.insert(at, (rule, origin))
     return None
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
