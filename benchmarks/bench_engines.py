@@ -10,24 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
+from benchmarks.run import best_of, random_incidents
 from rollback_decision import Incident, Policy, load_policy
 from rollback_decision.engine import core, durable, native
 from rollback_decision.errors import EngineUnavailableError
 
 __all__ = ["bench_engines", "main", "report"]
-
-
-def _best_of(repeats: int, func: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def bench_engines(
@@ -51,12 +41,12 @@ def bench_engines(
     n = len(incidents)
 
     def decisions(match: core.Matcher) -> float:
-        return _best_of(
+        return best_of(
             repeats, lambda: [core.assemble(policy, core.run(policy, i, match)) for i in incidents]
         )
 
     def matching(match: core.Matcher) -> float:
-        return _best_of(repeats, lambda: [core.run(policy, i, match) for i in incidents])
+        return best_of(repeats, lambda: [core.run(policy, i, match) for i in incidents])
 
     result = {
         "native_us": decisions(engines["native"]) / n * 1e6,
@@ -90,8 +80,6 @@ def report(incidents: Sequence[Incident], repeats: int) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from benchmarks.run import random_incidents
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
@@ -101,5 +89,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python benchmarks/...py
     sys.exit(main())

@@ -244,9 +244,8 @@ class FactSpace:
         """The literal and parameter sets the conditions test the list fact ``name`` against."""
         return self._sets.get(name, ())
 
-    def number_thresholds(self, name: str) -> set[float]:
-        """Literal and parameter thresholds of ``name``, of what it is copied into, and of the
-        facts those are compared with (one step)."""
+    def _copied_into(self, name: str) -> set[str]:
+        """``name`` and every fact its value is copied into, transitively."""
         reach = {name}
         frontier = [name]
         while frontier:
@@ -255,6 +254,12 @@ class FactSpace:
                 if target not in reach:
                     reach.add(target)
                     frontier.append(target)
+        return reach
+
+    def number_thresholds(self, name: str) -> set[float]:
+        """Literal and parameter thresholds of ``name``, of what it is copied into, and of the
+        facts those are compared with (one step)."""
+        reach = self._copied_into(name)
         out: set[float] = set()
         for fact in reach:
             out |= self.thresholds.get(fact, frozenset())
@@ -263,14 +268,7 @@ class FactSpace:
         return out
 
     def number_partners(self, name: str) -> frozenset[str]:
-        reach = {name}
-        frontier = [name]
-        while frontier:
-            current = frontier.pop()
-            for target in self.copies.get(current, ()):
-                if target not in reach:
-                    reach.add(target)
-                    frontier.append(target)
+        reach = self._copied_into(name)
         out: set[str] = set()
         for fact in reach:
             out |= self.partners.get(fact, frozenset())

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from rollback_decision.errors import PolicyProblem, did_you_mean
+from rollback_decision.policy.plan import CATALOGUES as PLAN_CATALOGUES
 from rollback_decision.policy.spec import PolicyDocument
 from rollback_decision.policy.yamlio import YamlReadError, line_of, read_yaml, to_plain
 
@@ -28,16 +29,9 @@ MAPPING_SECTIONS = (
     "authorities",
     "actions",
     "rollback_types",
-    # The rollback plan's catalogues (selected by id from tables).
+    # The rollback plan: its phases, and the catalogues tables select from by id.
     "phases",
-    "procedures",
-    "checklists",
-    "monitoring",
-    "warnings",
-    "stakeholder_groups",
-    "messages",
-    "communication_plans",
-    "post_mortems",
+    *PLAN_CATALOGUES,
 )
 
 
