@@ -250,9 +250,9 @@ def _resolve_engine(engine: EngineChoice, policy: Policy) -> tuple[str, Matcher 
         return getattr(engine, "__name__", "custom"), engine
     if engine == "native":
         return "native", None  # the walk evaluates the compiled conditions itself
-    from rollback_decision.engine import _matcher
+    from rollback_decision.engine import matcher_for
 
-    return engine, _matcher(engine, policy)
+    return engine, matcher_for(engine, policy)
 
 
 def verify_policy(

@@ -12,13 +12,14 @@ from rollback_decision.errors import EngineUnavailableError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
 
-__all__ = ["ENGINES", "EngineName", "clear_caches", "decide"]
+__all__ = ["ENGINES", "EngineName", "clear_caches", "decide", "matcher_for"]
 
 EngineName = Literal["native", "durable"]
 ENGINES: tuple[str, ...] = ("native", "durable")
 
 
-def _matcher(engine: str, policy: Policy) -> Matcher:
+def matcher_for(engine: str, policy: Policy) -> Matcher:
+    """The matcher of the engine named ``engine`` for ``policy`` (raises if unavailable)."""
     if engine == "native":
         return native.match
     if engine == "durable":
@@ -47,7 +48,7 @@ def decide(
     key = (chosen.identity.content_hash, engine, _fact_key(facts))
     decision = _DECISIONS.get(key)
     if decision is None:
-        decision = assemble(chosen, run(chosen, facts, _matcher(engine, chosen)))
+        decision = assemble(chosen, run(chosen, facts, matcher_for(engine, chosen)))
         if len(_DECISIONS) >= _DECISION_LIMIT:
             _DECISIONS.clear()
         _DECISIONS[key] = decision
