@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -13,6 +15,8 @@ from rollback_decision.report import render_text
 
 __all__ = ["cli"]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 POLICY_OPTION = click.option(
     "--policy",
     "policy_path",
@@ -20,6 +24,27 @@ POLICY_OPTION = click.option(
     default=None,
     help="A policy (folder of rule files, or an organisation policy file). Default: shipped.",
 )
+
+
+def format_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=f"A report to read, or {what} as JSON.",
+    )
+
+
+def engine_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--engine",
+        type=click.Choice(list(ENGINES)),
+        default="native",
+        show_default=True,
+        help=help_text,
+    )
 
 
 def _policy(path: str | None) -> Policy:
@@ -34,22 +59,9 @@ def cli() -> None:
 
 @cli.command(name="decide")
 @click.argument("incident_file", metavar="FILE|-")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A report to read, or the decision as JSON.",
-)
+@format_option("the decision")
 @POLICY_OPTION
-@click.option(
-    "--engine",
-    type=click.Choice(list(ENGINES)),
-    default="native",
-    show_default=True,
-    help="The rules engine that evaluates the policy.",
-)
+@engine_option("The rules engine that evaluates the policy.")
 def decide_command(
     incident_file: str, output_format: str, policy_path: str | None, engine: str
 ) -> int:
@@ -72,27 +84,11 @@ def schema_command() -> int:
     return 0
 
 
-FORMAT_OPTION = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A report to read, or the report as JSON.",
-)
-
-
 @cli.command(name="verify")
 @click.argument("rules_dir", metavar="[RULES_DIR]", required=False, default=None)
 @POLICY_OPTION
-@FORMAT_OPTION
-@click.option(
-    "--engine",
-    type=click.Choice(list(ENGINES)),
-    default="native",
-    show_default=True,
-    help="The rules engine whose matches are verified.",
-)
+@format_option("the report")
+@engine_option("The rules engine whose matches are verified.")
 def verify_command(
     rules_dir: str | None, policy_path: str | None, output_format: str, engine: str
 ) -> int:
@@ -118,7 +114,7 @@ def verify_command(
 @cli.command(name="diff")
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
-@FORMAT_OPTION
+@format_option("the report")
 def diff_command(old: str, new: str, output_format: str) -> int:
     """Which decisions change from policy OLD to policy NEW (rule folders or policy files).
 
