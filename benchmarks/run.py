@@ -16,46 +16,22 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from benchmarks.baseline import decide_by_hand
-from rollback_decision import Incident, decide, load_policy
+from rollback_decision import (
+    Component,
+    DataScenario,
+    Incident,
+    PointOfNoReturn,
+    Symptom,
+    decide,
+    load_policy,
+)
 from rollback_decision.engine import clear_caches
 
-COMPONENTS = [
-    "application_code",
-    "database_schema",
-    "configuration",
-    "feature_flag",
-    "infrastructure",
-    "network",
-    "dependency",
-]
-SYMPTOMS = [
-    "critical_production_errors",
-    "performance_beyond_sla",
-    "data_corruption",
-    "security_vulnerability",
-    "trading_logic_error",
-    "system_instability",
-    "unacceptable_business_impact",
-    "non_critical_errors",
-    "performance_within_tolerance",
-    "minor_functional_issue",
-    "monitoring_alert",
-    "integration_failure",
-]
-SCENARIOS = [
-    "no_data_changes",
-    "backward_compatible_schema",
-    "forward_compatible_schema",
-    "incompatible_schema",
-    "irreversible_transformation",
-]
-PONR = [
-    "destructive_data_operation",
-    "one_way_migration",
-    "third_party_api_change",
-    "external_dependency",
-    "irreversible_business_process",
-]
+# Every value of each fact's type, so the incidents span the whole fact model.
+COMPONENTS = [c.value for c in Component]
+SYMPTOMS = [s.value for s in Symptom]
+SCENARIOS = [d.value for d in DataScenario]
+PONR = [p.value for p in PointOfNoReturn]
 
 
 def random_incidents(count: int, seed: int = 2026) -> list[Incident]:

@@ -186,6 +186,8 @@ def explain(
     """The rationale for the outputs named in ``roots``, in the order a person reads it."""
     cache = _EXPLAIN_CACHES.get(policy.identity.content_hash)
     if cache is None:
+        if len(_EXPLAIN_CACHES) >= 64:  # many policies loaded in one process: start afresh
+            _EXPLAIN_CACHES.clear()
         cache = _EXPLAIN_CACHES.setdefault(policy.identity.content_hash, _ExplainCache())
     key = (tuple(roots), *(fired[t.id] for t in policy.tables))
     program = cache.programs.get(key)
@@ -229,12 +231,12 @@ def assemble(policy: Policy, trace: Trace) -> Decision:
     action = Action(facts["action"])
     reports_type = policy.actions[action].reports_rollback_type
     roots = (
-        ["action", "rollback_type", "rollback_eta", "authority"]
+        ("action", "rollback_type", "rollback_eta", "authority")
         if reports_type
-        else [
+        else (
             "action",
             "authority",
-        ]
+        )
     )
     authority_id = facts["authority"]
     eta = facts["rollback_eta"] if reports_type else None

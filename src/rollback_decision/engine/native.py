@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from rollback_decision.policy import CompiledTable
 
 __all__ = ["match"]
 
 _LIMIT = 4096
-#: id(table) -> (table, the facts its rules read, remembered matches by their values).
-#: The table itself is kept so that its id cannot be reused while the entry lives.
-_MEMO: dict[int, tuple[CompiledTable, tuple[str, ...], dict[tuple[Any, ...], tuple[int, ...]]]] = {}
+#: Remembered matches of each table by the values of the facts it reads; an entry goes with
+#: its table when the policy is dropped.
+_MEMO: WeakKeyDictionary[CompiledTable, dict[tuple[Any, ...], tuple[int, ...]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _evaluate(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]:
@@ -31,14 +34,10 @@ def _evaluate(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]
 
 def match(table: CompiledTable, facts: Mapping[str, Any]) -> Sequence[int]:
     """Indexes of the rules of ``table`` that match; a first-match table stops at the first."""
-    entry = _MEMO.get(id(table))
-    if entry is None or entry[0] is not table:
-        if len(_MEMO) >= _LIMIT // 16:  # tables of policies loaded and dropped since
-            _MEMO.clear()
-        reads = tuple(sorted(set().union(*(rule.reads for rule in table.rules))))
-        entry = _MEMO[id(table)] = (table, reads, {})
-    _, reads, memo = entry
-    key = tuple(tuple(v) if isinstance(v, list) else v for v in map(facts.__getitem__, reads))
+    memo = _MEMO.get(table)
+    if memo is None:
+        memo = _MEMO.setdefault(table, {})
+    key = tuple(tuple(v) if isinstance(v, list) else v for v in map(facts.__getitem__, table.reads))
     found = memo.get(key)
     if found is None:
         found = _evaluate(table, facts)

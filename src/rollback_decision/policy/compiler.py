@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -87,7 +88,7 @@ class CompiledRule:
     reads: frozenset[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: engines key caches on it
 class CompiledTable:
     id: str
     section: str
@@ -95,6 +96,11 @@ class CompiledTable:
     outputs: Mapping[str, FactType]
     aggregates: Mapping[str, str]
     rules: tuple[CompiledRule, ...]
+
+    @cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Every fact a condition of this table reads, sorted: what its matches depend on."""
+        return tuple(sorted(set().union(*(rule.reads for rule in self.rules))))
 
     def rule(self, rule_id: str) -> CompiledRule:
         for rule in self.rules:
