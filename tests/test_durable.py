@@ -47,6 +47,7 @@ from rollback_decision.policy.conditions import (
     facts_read,
 )
 from rollback_decision.policy.conditions import Test as Check
+from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.types import FactType
 from tests.scenario_table import load_scenarios, mismatches
 
@@ -404,7 +405,7 @@ def _table(table_id: str, conditions: list[Condition], combine: str = "collect")
     return CompiledTable(
         id=table_id,
         section="",
-        combine=combine,
+        combine=Combine(combine),
         outputs=MappingProxyType({}),
         aggregates=MappingProxyType({}),
         rules=rules,

@@ -34,16 +34,17 @@ import operator
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from rollback_decision.engine.core import Matcher
+from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.conditions import ORDERING, AllOf, AnyOf, Condition, Not, Test
+from rollback_decision.policy.semantics import Combine, Outcome, outcome
 from rollback_decision.policy.types import FactType, input_fact_types
 
 __all__ = [
@@ -392,19 +393,6 @@ def minimal_mapping(assignment: Mapping[str, Any] | Assignment) -> dict[str, Any
 
 # -- evaluating one table -----------------------------------------------------------------------
 
-_EMPTY: dict[str, Any] = {"sum": 0, "max": None, "min": None, "any": False, "all": True}
-
-
-@dataclass
-class TableResult:
-    #: every rule whose condition holds, in order
-    matches: tuple[int, ...]
-    #: the rules the engine fired (first: one; unique: one; collect: all)
-    fired: tuple[int, ...]
-    #: output values in ``table.outputs`` order, or None when the table could not decide
-    outputs: tuple[Any, ...] | None
-    problem: str | None = None
-
 
 class TableEval:
     """One table of one policy, evaluated with a memo keyed by the facts it reads."""
@@ -420,57 +408,22 @@ class TableEval:
             else (lambda facts: tuple(facts[n] for n in self.needs))
         )
         self.outputs = tuple(table.outputs)
-        self.memo: dict[tuple[Any, ...], TableResult] = {}
+        self.memo: dict[tuple[Any, ...], Outcome] = {}
 
-    def __call__(self, values: tuple[Any, ...]) -> TableResult:
+    def __call__(self, values: tuple[Any, ...]) -> Outcome:
         result = self.memo.get(values)
         if result is None:
             result = self.memo[values] = self._evaluate(dict(zip(self.needs, values, strict=True)))
         return result
 
-    def _evaluate(self, facts: dict[str, Any]) -> TableResult:
+    def _evaluate(self, facts: dict[str, Any]) -> Outcome:
         table = self.table
         matches = tuple(rule.index for rule in table.rules if rule.predicate(facts))
-        chosen = tuple(self.matcher(table, facts)) if self.matcher is not None else matches
-        if table.combine == "collect":
-            gathered: dict[str, list[Any]] = {name: [] for name in self.outputs}
-            for index in chosen:
-                for name, value, source in table.rules[index].sets:
-                    gathered[name].append(facts[source] if source is not None else value)
-            out: list[Any] = []
-            for name in self.outputs:
-                values, how = gathered[name], table.aggregates[name]
-                out.append(_aggregate(values, how, table.outputs[name].nullable))
-            return TableResult(matches, chosen, tuple(out))
-        if not chosen:
-            return TableResult(matches, (), None, "gap")
-        if table.combine == "unique" and len(chosen) > 1:
-            return TableResult(matches, chosen, None, "overlap")
-        rule = table.rules[chosen[0]]
-        sets = {
-            name: _hashable(facts[source] if source is not None else value)
-            for name, value, source in rule.sets
-        }
-        return TableResult(matches, chosen[:1], tuple(sets.get(n) for n in self.outputs))
-
-
-def _aggregate(values: list[Any], how: str, nullable: bool) -> Any:
-    if not values:
-        return None if nullable else _EMPTY.get(how, ())
-    if how == "sum":
-        return sum(values)
-    if how == "max":
-        return max(values)
-    if how == "min":
-        return min(values)
-    if how == "any":
-        return any(values)
-    if how == "all":
-        return all(values)
-    if how == "union":
-        return tuple(dict.fromkeys(item for value in values for item in value))
-    # Another list-valued collect: the values in rule order.
-    return tuple(values)
+        if self.matcher is None:
+            return outcome(table, matches, facts)
+        # Another engine decides what fires; every match is kept to find shadowed rules.
+        result = outcome(table, self.matcher(table, facts), facts)
+        return replace(result, matches=matches)
 
 
 # -- the walk -----------------------------------------------------------------------------------
@@ -513,13 +466,7 @@ class Walk:
     space: FactSpace
     matchers: Sequence[Matcher | None]
     keep: frozenset[str] = frozenset()
-    outputs: tuple[str, ...] = (
-        "action",
-        "authority",
-        "rollback_type",
-        "rollback_eta",
-        "rollback_eta_estimated",
-    )
+    outputs: tuple[str, ...] = DECISION_OUTPUTS
     #: final classes: column -> value, with weight and smallest member
     columns: list[Column] = field(default_factory=list)
     final: dict[tuple[Any, ...], WalkClass] = field(default_factory=dict)
@@ -579,7 +526,7 @@ class Walk:
             project = _getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
             # per distinct result: the result, and the class of the states that got it
-            fired: dict[int, tuple[TableResult, WalkClass]] = {}
+            fired: dict[int, tuple[Outcome, WalkClass]] = {}
             evaluated = 0
             for key, cls in states.items():
                 for combo, pairs, extra in domains(key):
@@ -595,9 +542,9 @@ class Walk:
                         group.weight += cls.weight
                         if cost < group.cost:
                             group.assignment, group.cost = (*cls.assignment, *pairs), cost
-                    if result.outputs is None:
+                    if result.values is None:
                         continue
-                    new_key = project(key + result.outputs)
+                    new_key = project(key + result.values)
                     existing = out.get(new_key)
                     if existing is None:
                         out[new_key] = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
@@ -611,8 +558,8 @@ class Walk:
                 for rule_index in result.fired:
                     k = (p, table.id, rule_index)
                     self.fired[k] = self.fired.get(k, 0) + group.weight
-                if table.combine != "collect" and (
-                    result.outputs is None or len(result.matches) > 1
+                if table.combine is not Combine.COLLECT and (
+                    result.values is None or len(result.matches) > 1
                 ):
                     self._record(p, table, result, group)
             states = out
@@ -715,7 +662,7 @@ class Walk:
                     )
         return out
 
-    def _record(self, p: int, table: CompiledTable, result: TableResult, cls: WalkClass) -> None:
+    def _record(self, p: int, table: CompiledTable, result: Outcome, cls: WalkClass) -> None:
         if result.problem is not None:
             rules = tuple(table.rules[i].id for i in result.fired)
             for finding in self.findings:
@@ -737,7 +684,7 @@ class Walk:
                 )
             )
             return
-        if table.combine == "first" and len(result.matches) > 1:
+        if table.combine is Combine.FIRST and len(result.matches) > 1:
             winner = result.matches[0]
             for loser in result.matches[1:]:
                 k = (p, table.id, loser)

@@ -14,11 +14,17 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from rollback_decision.decision import Action, Decision, PolicyIdentity
-from rollback_decision.engine.core import Matcher, incident_facts
+from rollback_decision.engine.core import (
+    DECISION_OUTPUTS,
+    Matcher,
+    build_decision,
+    incident_facts,
+)
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Incident
 from rollback_decision.invariants import INVARIANTS, Invariant
 from rollback_decision.policy import CompiledTable, Policy, default_policy
+from rollback_decision.policy.semantics import Aggregate, Combine
 from rollback_decision.space import (
     FactSpace,
     TableEval,
@@ -315,15 +321,6 @@ def verify_policy(
     )
 
 
-DECISION_OUTPUTS = (
-    "action",
-    "authority",
-    "rollback_type",
-    "rollback_eta",
-    "rollback_eta_estimated",
-)
-
-
 def _offer(into: dict[tuple[Any, ...], WalkClass], key: tuple[Any, ...], cls: WalkClass) -> None:
     """Add a class as one combination (weight 1): sinks count combinations, not incidents."""
     seen = into.get(key)
@@ -366,7 +363,7 @@ def _check_sinks(
     findings: list[Finding] = []
     evaluated = 0
     for table in sinks:
-        if table.combine != "collect":
+        if table.combine is not Combine.COLLECT:
             count, found = _walk_sink_table(policy, matcher, table, core_ids, rows, made)
             evaluated += count
             findings += found
@@ -431,11 +428,11 @@ def _check_sinks(
 
 
 def _reachable(
-    how: str, values: list[Any], nullable: bool, sets: Sequence[frozenset[Any]]
+    how: Aggregate, values: list[Any], nullable: bool, sets: Sequence[frozenset[Any]]
 ) -> tuple[Any, ...]:
     """Every value a collected output can take, given the values its rules can contribute."""
-    empty: Any = None if nullable else {"sum": 0, "any": False, "all": True}.get(how, ())
-    if how == "union" or any(isinstance(v, (list, tuple)) for v in values):
+    empty: Any = how.of((), nullable)
+    if how is Aggregate.UNION or any(isinstance(v, (list, tuple)) for v in values):
         items = list(dict.fromkeys(i for v in values for i in (v or ())))
         options: list[list[tuple[Any, ...]]] = [
             [(), (members[0],)] for members in _classes(items, sets)
@@ -443,12 +440,12 @@ def _reachable(
         out = [tuple(itertools.chain.from_iterable(c)) for c in itertools.product(*options)]
         return tuple(dict.fromkeys([empty, *out[1:]] if out else [empty]))
     distinct = list(dict.fromkeys(values))
-    if how == "sum" and len(distinct) <= 12:
+    if how is Aggregate.SUM and len(distinct) <= 12:
         sums = {
             sum(c) for r in range(1, len(distinct) + 1) for c in itertools.combinations(distinct, r)
         }
         return (empty, *sorted(sums))
-    if how in ("any", "all"):
+    if how in (Aggregate.ANY, Aggregate.ALL):
         return (False, True)
     return (empty, *distinct)
 
@@ -568,28 +565,12 @@ def light_decision(
 ) -> Decision:
     """The decision fields invariants read (no rationale or plan), straight from the facts."""
     key = tuple(facts.get(name) for name in DECISION_OUTPUTS)
-    if cache is not None:
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = light_decision(policy, facts)
-        return found
-    action = Action(facts["action"])
-    reports_type = policy.actions[action].reports_rollback_type
-    authority_id = facts.get("authority")
-    return Decision.model_construct(
-        action=action,
-        authority=policy.authorities[authority_id] if authority_id is not None else None,
-        rollback_type=facts.get("rollback_type") if reports_type else None,
-        rollback_eta_minutes=facts.get("rollback_eta") if reports_type else None,
-        rollback_eta_estimated=bool(facts.get("rollback_eta_estimated")) if reports_type else False,
-        rationale=[],
-        plan=[],
-        checklists=[],
-        monitoring=[],
-        warnings=[],
-        communication=None,
-        policy=policy.identity,
-    )
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        found = build_decision(policy, dict(zip(DECISION_OUTPUTS, key, strict=True)))
+        if cache is not None:
+            cache[key] = found
+    return found
 
 
 class _Oracle:
@@ -604,14 +585,12 @@ class _Oracle:
         ]
 
     def facts(self, incident: Incident) -> dict[str, Any]:
-        facts = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in incident_facts(incident).items()
-        }
+        facts = incident_facts(incident)
         for ev in self.evals:
             result = ev(ev.pick(facts))
-            if result.outputs is None:
+            if result.values is None:
                 raise DecisionError(ev.table.id, f"the verifier found a {result.problem}")
-            facts.update(zip(ev.outputs, result.outputs, strict=True))
+            facts.update(zip(ev.outputs, result.values, strict=True))
         return facts
 
     def __call__(self, incident: Incident) -> Decision:

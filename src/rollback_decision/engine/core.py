@@ -14,6 +14,7 @@ from rollback_decision.decision import Action, Decision, RationaleStep
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Incident
 from rollback_decision.policy import CompiledRule, CompiledTable, Policy
+from rollback_decision.policy.semantics import Combine, outcome
 from rollback_decision.policy.templates import Template
 
 __all__ = ["Matcher", "Trace", "assemble", "explain", "incident_facts", "run"]
@@ -26,67 +27,29 @@ Trace = tuple[dict[str, Any], dict[str, tuple[int, ...]]]
 
 
 def incident_facts(incident: Incident) -> dict[str, Any]:
-    """The facts rules read: the incident's fields with ``change`` flattened beside them."""
-    facts = dict(incident.__dict__)
+    """The facts rules read: the incident's fields with ``change`` flattened beside them.
+
+    Lists become tuples: every fact is hashable, like the derived facts tables compute.
+    """
+    facts = {k: tuple(v) if type(v) is list else v for k, v in incident.__dict__.items()}
     del facts["change"]
-    facts.update(incident.change.__dict__)
+    facts.update(
+        (k, tuple(v) if type(v) is list else v) for k, v in incident.change.__dict__.items()
+    )
     return facts
 
 
 def run(policy: Policy, incident: Incident, matcher: Matcher) -> Trace:
+    """Every table of ``policy`` in pipeline order, with the matches ``matcher`` reports."""
     facts = incident_facts(incident)
     fired: dict[str, tuple[int, ...]] = {}
     for table in policy.tables:
-        matches = tuple(matcher(table, facts))
-        if table.combine == "collect":
-            _collect(table, matches, facts)
-        else:
-            if not matches:
-                raise DecisionError(table.id, "no rule matched the incident (a gap in the policy)")
-            if table.combine == "unique" and len(matches) > 1:
-                ids = ", ".join(table.rules[i].id for i in matches)
-                raise DecisionError(table.id, f"several rules matched a unique table: {ids}")
-            matches = matches[:1]
-            for name, value, source in table.rules[matches[0]].sets:
-                facts[name] = facts[source] if source is not None else value
-        fired[table.id] = matches
+        result = outcome(table, matcher(table, facts), facts)
+        if result.values is None:
+            raise DecisionError(table.id, result.message(table))
+        facts.update(zip(table.outputs, result.values, strict=True))
+        fired[table.id] = result.fired
     return facts, fired
-
-
-def _collect(table: CompiledTable, matches: tuple[int, ...], facts: dict[str, Any]) -> None:
-    gathered: dict[str, list[Any]] = {name: [] for name in table.outputs}
-    for index in matches:
-        for name, value, source in table.rules[index].sets:
-            gathered[name].append(facts[source] if source is not None else value)
-    for name, values in gathered.items():
-        how = table.aggregates[name]
-        if not values:
-            empty = _EMPTY[how]
-            facts[name] = (
-                None if table.outputs[name].nullable else ([] if how == "union" else empty)
-            )
-        elif how == "sum":
-            facts[name] = sum(values)
-        elif how == "max":
-            facts[name] = max(values)
-        elif how == "min":
-            facts[name] = min(values)
-        elif how == "union":
-            facts[name] = list(dict.fromkeys(item for value in values for item in value))
-        elif how == "any":
-            facts[name] = any(values)
-        else:
-            facts[name] = all(values)
-
-
-_EMPTY: dict[str, Any] = {
-    "sum": 0,
-    "max": None,
-    "min": None,
-    "any": False,
-    "all": True,
-    "union": None,  # a new empty list each time
-}
 
 
 #: One step of an explanation: the rule and the text it says (if_not or because).
@@ -116,7 +79,7 @@ class _Explainer:
         self.done.add(table_id)
         table = self.policy.table(table_id)
         fired = self.fired[table_id]
-        if table.combine == "first":
+        if table.combine is Combine.FIRST:
             chosen = fired[0]
             for rule in table.rules[:chosen]:
                 self.need(rule.reads)
@@ -218,35 +181,61 @@ def explain(
     return steps
 
 
-def _plan_parts(policy: Policy, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """Plan, checklists, monitoring, warnings and communication: the catalogue entries the
-    tables selected (outputs ``plan_procedures``, ``plan_warnings``, ...), expanded."""
-    if policy.plan is None:
-        return dict(plan=[], checklists=[], monitoring=[], warnings=[], communication=None)
-    return policy.plan.expand(facts)
+#: The facts a Decision is built from (what every policy's pipeline must produce).
+DECISION_OUTPUTS = (
+    "action",
+    "authority",
+    "rollback_type",
+    "rollback_eta",
+    "rollback_eta_estimated",
+)
+_NO_PLAN: Mapping[str, Any] = {
+    "plan": (),
+    "checklists": (),
+    "monitoring": (),
+    "warnings": (),
+    "communication": None,
+}
 
 
-def assemble(policy: Policy, trace: Trace) -> Decision:
-    facts, fired = trace
+def decision_roots(policy: Policy, action: Action) -> tuple[str, ...]:
+    """The outputs the rationale explains: the rollback type and time only where the action
+    reports them."""
+    if policy.actions[action].reports_rollback_type:
+        return ("action", "rollback_type", "rollback_eta", "authority")
+    return ("action", "authority")
+
+
+def build_decision(
+    policy: Policy,
+    facts: Mapping[str, Any],
+    rationale: Sequence[RationaleStep] = (),
+    parts: Mapping[str, Any] = _NO_PLAN,
+) -> Decision:
+    """The Decision the final ``facts`` make, with its rationale and plan parts (none: the
+    light decision the verifier checks invariants on). The one place a Decision is built."""
     action = Action(facts["action"])
     reports_type = policy.actions[action].reports_rollback_type
-    roots = (
-        ("action", "rollback_type", "rollback_eta", "authority")
-        if reports_type
-        else (
-            "action",
-            "authority",
-        )
-    )
     authority_id = facts["authority"]
-    eta = facts["rollback_eta"] if reports_type else None
     return Decision.model_construct(
         action=action,
         authority=policy.authorities[authority_id] if authority_id is not None else None,
         rollback_type=facts["rollback_type"] if reports_type else None,
-        rollback_eta_minutes=eta,
+        rollback_eta_minutes=facts["rollback_eta"] if reports_type else None,
         rollback_eta_estimated=bool(facts["rollback_eta_estimated"]) if reports_type else False,
-        rationale=explain(policy, facts, fired, roots),
-        **_plan_parts(policy, facts),
+        rationale=list(rationale),
+        plan=list(parts["plan"]),
+        checklists=list(parts["checklists"]),
+        monitoring=list(parts["monitoring"]),
+        warnings=list(parts["warnings"]),
+        communication=parts["communication"],
         policy=policy.identity,
     )
+
+
+def assemble(policy: Policy, trace: Trace) -> Decision:
+    """The complete Decision of a run: rationale, plan, checklists and communication."""
+    facts, fired = trace
+    roots = decision_roots(policy, Action(facts["action"]))
+    parts = policy.plan.expand(facts) if policy.plan is not None else _NO_PLAN
+    return build_decision(policy, facts, explain(policy, facts, fired, roots), parts)

@@ -29,6 +29,7 @@ from rollback_decision.policy.plan import (
     check_plan_outputs,
     compile_plan,
 )
+from rollback_decision.policy.semantics import Aggregate, Combine
 from rollback_decision.policy.spec import (
     ActionSpec,
     OutputSpec,
@@ -44,15 +45,8 @@ from rollback_decision.policy.yamlio import line_of
 
 __all__ = ["CompiledRule", "CompiledTable", "Policy", "compile_policy"]
 
-COMBINE_STRATEGIES = ("first", "unique", "collect")
-AGGREGATES = {
-    "sum": ("number", "integer"),
-    "max": ("number", "integer"),
-    "min": ("number", "integer"),
-    "any": ("boolean",),
-    "all": ("boolean",),
-    "union": ("list",),
-}
+COMBINE_STRATEGIES = tuple(c.value for c in Combine)
+AGGREGATES = tuple(a.value for a in Aggregate)
 
 #: Facts the engine reads into the Decision, with the type each must have.
 DECISION_FACTS = {
@@ -92,9 +86,9 @@ class CompiledRule:
 class CompiledTable:
     id: str
     section: str
-    combine: str
+    combine: Combine
     outputs: Mapping[str, FactType]
-    aggregates: Mapping[str, str]
+    aggregates: Mapping[str, Aggregate]
     rules: tuple[CompiledRule, ...]
 
     @cached_property
@@ -390,7 +384,7 @@ class _Checker:
                 "combine",
             )
         outputs: dict[str, FactType] = {}
-        aggregates: dict[str, str] = {}
+        aggregates: dict[str, Aggregate] = {}
         for name, out in spec.outputs.items():
             ftype = self.output_type(spec, name, out, authority_ids)
             if name in facts:
@@ -419,7 +413,7 @@ class _Checker:
                         "outputs",
                         name,
                     )
-                elif ftype.kind not in AGGREGATES[out.aggregate]:
+                elif ftype.kind not in Aggregate(out.aggregate).kinds:
                     ok = False
                     self.problem(
                         "tables",
@@ -430,7 +424,7 @@ class _Checker:
                         "aggregate",
                     )
                 else:
-                    aggregates[name] = out.aggregate
+                    aggregates[name] = Aggregate(out.aggregate)
             elif out.aggregate is not None:
                 ok = False
                 self.problem(
@@ -456,7 +450,7 @@ class _Checker:
         return CompiledTable(
             id=spec.id,
             section=spec.section,
-            combine=spec.combine,
+            combine=Combine(spec.combine),
             outputs=MappingProxyType(outputs),
             aggregates=MappingProxyType(aggregates),
             rules=tuple(rules),

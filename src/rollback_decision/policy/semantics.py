@@ -1,0 +1,156 @@
+"""What a decision table means: how its matches combine and how collected outputs aggregate.
+
+This is the one definition every consumer calls: the engines (through
+:func:`rollback_decision.engine.core.run`), the generated code of the native engine, the
+fact-space walk and the verifier. A table declares its hit policy (``combine``) and, for a
+collect table, how each output aggregates; the names are data, each member carries its
+behaviour (as pycasbin's effectors do).
+
+Derived facts are kept hashable: a collected ``union`` is a tuple, so a table's outcome can be
+remembered and compared wherever it is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollback_decision.policy.compiler import CompiledTable
+
+__all__ = ["Aggregate", "Combine", "Outcome", "outcome"]
+
+Problem = Literal["gap", "overlap"]
+
+
+class Combine(StrEnum):
+    """A table's hit policy: which of its matching rules fire."""
+
+    #: the first matching rule in table order; no match is a gap
+    FIRST = "first"
+    #: exactly one rule may match; none is a gap, several an overlap
+    UNIQUE = "unique"
+    #: every matching rule fires, its outputs aggregated; no match is fine
+    COLLECT = "collect"
+
+    def select(self, matches: Sequence[int]) -> tuple[tuple[int, ...], Problem | None]:
+        """The rules that fire among ``matches`` (in table order), and the problem if any.
+
+        ``matches`` of a first-match table may stop at the first (engines may stop early).
+        """
+        if self is Combine.COLLECT:
+            return tuple(matches), None
+        if not matches:
+            return (), "gap"
+        if self is Combine.UNIQUE and len(matches) > 1:
+            return tuple(matches), "overlap"
+        return (matches[0],), None
+
+    @property
+    def stops_at_first(self) -> bool:
+        """Whether an engine may stop evaluating at the first matching rule."""
+        return self is Combine.FIRST
+
+
+class Aggregate(StrEnum):
+    """How a collect table turns the values its fired rules set into one output value."""
+
+    SUM = "sum"
+    MAX = "max"
+    MIN = "min"
+    ANY = "any"
+    ALL = "all"
+    UNION = "union"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The output types (``FactType.kind``) this aggregate applies to."""
+        return _KINDS[self]
+
+    @property
+    def empty(self) -> Any:
+        """The value when no rule contributes (a nullable output is null instead)."""
+        return _EMPTY[self]
+
+    def reduce(self, values: Sequence[Any]) -> Any:
+        """The aggregate of ``values`` (at least one), in the order the rules fired."""
+        if self is Aggregate.SUM:
+            return sum(values)
+        if self is Aggregate.MAX:
+            return max(values)
+        if self is Aggregate.MIN:
+            return min(values)
+        if self is Aggregate.ANY:
+            return any(values)
+        if self is Aggregate.ALL:
+            return all(values)
+        return tuple(dict.fromkeys(item for value in values for item in value))
+
+    def of(self, values: Sequence[Any], nullable: bool) -> Any:
+        """The output value: the aggregate, or the empty value when nothing contributed."""
+        if not values:
+            return None if nullable else _EMPTY[self]
+        return self.reduce(values)
+
+
+_KINDS: dict[Aggregate, tuple[str, ...]] = {
+    Aggregate.SUM: ("number", "integer"),
+    Aggregate.MAX: ("number", "integer"),
+    Aggregate.MIN: ("number", "integer"),
+    Aggregate.ANY: ("boolean",),
+    Aggregate.ALL: ("boolean",),
+    Aggregate.UNION: ("list",),
+}
+_EMPTY: dict[Aggregate, Any] = {
+    Aggregate.SUM: 0,
+    Aggregate.MAX: None,
+    Aggregate.MIN: None,
+    Aggregate.ANY: False,
+    Aggregate.ALL: True,
+    Aggregate.UNION: (),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one table did: the rules that fired and the values of its outputs."""
+
+    #: every matching rule the engine reported, in table order
+    matches: tuple[int, ...]
+    #: the rules that fired (first: one; unique: one; collect: all that matched)
+    fired: tuple[int, ...]
+    #: output values in ``table.outputs`` order; None when the table could not decide
+    values: tuple[Any, ...] | None
+    problem: Problem | None = None
+
+    def message(self, table: CompiledTable) -> str:
+        """What went wrong, for an error (only when ``problem`` is set)."""
+        if self.problem == "overlap":
+            ids = ", ".join(table.rules[i].id for i in self.fired)
+            return f"several rules matched a unique table: {ids}"
+        return "no rule matched the incident (a gap in the policy)"
+
+
+def outcome(table: CompiledTable, matches: Sequence[int], facts: Mapping[str, Any]) -> Outcome:
+    """Combine ``matches`` (rule indexes in table order) by the table's hit policy and compute
+    its outputs from ``facts`` (for the values rules copy from other facts)."""
+    found = tuple(matches)
+    fired, problem = table.combine.select(found)
+    if problem is not None:
+        return Outcome(found, fired, None, problem)
+    if table.combine is not Combine.COLLECT:
+        chosen = dict.fromkeys(table.outputs)
+        for name, value, source in table.rules[fired[0]].sets:
+            chosen[name] = facts[source] if source is not None else value
+        return Outcome(found, fired, tuple(chosen.values()))
+    gathered: dict[str, list[Any]] = {name: [] for name in table.outputs}
+    for index in fired:
+        for name, value, source in table.rules[index].sets:
+            gathered[name].append(facts[source] if source is not None else value)
+    values = tuple(
+        table.aggregates[name].of(gathered[name], ftype.nullable)
+        for name, ftype in table.outputs.items()
+    )
+    return Outcome(found, fired, values)
