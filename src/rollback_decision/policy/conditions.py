@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from rollback_decision.errors import did_you_mean
+from rollback_decision.policy.codegen import Namespace, condition_source
+from rollback_decision.policy.operators import OPERATORS, Family, show
 from rollback_decision.policy.types import FactType
 
 __all__ = [
@@ -35,10 +37,16 @@ __all__ = [
     "parse_condition",
 ]
 
-COMPARISONS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
-LIST_TESTS = ("any_of", "all_of", "none_of", "subset_of", "empty", "min_size")
+#: Operators that compare a fact with one value or a list of values.
+COMPARISONS = tuple(
+    name
+    for name, op in OPERATORS.items()
+    if op.family in (Family.EQUALITY, Family.MEMBERSHIP, Family.ORDERING)
+)
+#: Operators that test a list fact.
+LIST_TESTS = tuple(name for name, op in OPERATORS.items() if op.family in (Family.SET, Family.SIZE))
 COMBINATORS = ("all", "any", "not")
-ORDERING = ("lt", "le", "gt", "ge")
+ORDERING = tuple(name for name, op in OPERATORS.items() if op.family is Family.ORDERING)
 
 
 @dataclass(frozen=True)
@@ -186,70 +194,10 @@ def _type_problem(
     params: Mapping[str, tuple[FactType, Any]],
 ) -> str | None:
     other = _operand_type(operand, facts, params)
-    value = operand.value
-    if op in ORDERING:
-        if ftype.kind not in ("number", "integer"):
-            return f"{op!r} compares numbers, but {fact!r} is {ftype.describe()}"
-        if other is not None:
-            if other.kind not in ("number", "integer"):
-                return f"{op!r} needs a number to compare {fact!r} with, got {other.describe()}"
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"{op!r} needs a number to compare {fact!r} with, got {_show(value)}"
-        return None
-    if op in ("any_of", "all_of", "none_of", "subset_of"):
-        if ftype.kind != "list":
-            return f"{op!r} tests a list, but {fact!r} is {ftype.describe()}"
-        if other is not None:
-            if other.kind != "list" or not (other.values or set()) <= (ftype.values or set()):
-                return f"{op!r} on {fact!r} needs {ftype.describe()}, got {other.describe()}"
-            return None
-        if not isinstance(value, list) or not FactType("list", ftype.values).accepts(value):
-            return f"{op!r} on {fact!r} needs {ftype.describe()}, got {_show(value)}"
-        return None
-    if op in ("empty", "min_size"):
-        if ftype.kind != "list":
-            return f"{op!r} tests a list, but {fact!r} is {ftype.describe()}"
-        if op == "empty" and not isinstance(value, bool):
-            return f"'empty' takes true or false, got {_show(value)}"
-        if op == "min_size" and (isinstance(value, bool) or not isinstance(value, int)):
-            return f"'min_size' takes a whole number, got {_show(value)}"
-        return None
-    # eq, ne, in, not_in
-    if other is not None:
-        if op in ("in", "not_in"):
-            if other.kind != "list" or not (other.values or set()) <= (ftype.values or set()):
-                return f"{op!r} on {fact!r} needs a list of its values, got {other.describe()}"
-            return None
-        if other.kind != ftype.kind:
-            return f"cannot compare {fact!r} ({ftype.describe()}) with {other.describe()}"
-        return None
-    if op in ("in", "not_in"):
-        if not isinstance(value, list) or not value:
-            return f"{op!r} takes a non-empty list of values, got {_show(value)}"
-        bad = [v for v in value if not ftype.accepts(v)]
-        if bad:
-            return f"{fact!r} is {ftype.describe()}; {_show(bad[0])} is not{_hint(bad[0], ftype)}"
-        return None
-    if not ftype.accepts(value):
-        return f"{fact!r} is {ftype.describe()}; {_show(value)} is not{_hint(value, ftype)}"
-    return None
+    return OPERATORS[op].type_problem(fact, ftype, operand.value, other)
 
 
-def _hint(value: Any, ftype: FactType) -> str:
-    if isinstance(value, str) and ftype.values:
-        return did_you_mean(value, map(str, ftype.values))
-    return ""
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return f"{value!r}"
-    return repr(value)
+_show = show
 
 
 def facts_read(condition: Condition) -> frozenset[str]:
@@ -270,96 +218,9 @@ Predicate = Callable[[Facts], bool]
 
 
 def compile_condition(condition: Condition) -> Predicate:
-    """A closure evaluating ``condition`` over a mapping of facts."""
-    if isinstance(condition, Test):
-        return _compile_test(condition)
-    if isinstance(condition, Not):
-        inner = compile_condition(condition.item)
-        return lambda f: not inner(f)
-    parts = tuple(compile_condition(item) for item in condition.items)
-    if not parts:
-        return lambda f: True
-    if len(parts) == 1:
-        return parts[0]
-    # Two or three parts are by far the most common: chain them without a generator.
-    if isinstance(condition, AllOf):
-        if len(parts) == 2:
-            a, b = parts
-            return lambda f: a(f) and b(f)
-        if len(parts) == 3:
-            a, b, c = parts
-            return lambda f: a(f) and b(f) and c(f)
-        return lambda f: all(p(f) for p in parts)
-    if len(parts) == 2:
-        a, b = parts
-        return lambda f: a(f) or b(f)
-    return lambda f: any(p(f) for p in parts)
-
-
-def _compile_test(test: Test) -> Predicate:
-    name, op, operand = test.fact, test.op, test.operand
-    if operand.fact is not None:
-        other = operand.fact
-        return _compile_against_fact(name, op, other)
-    value = operand.value
-    if op == "eq":
-        return lambda f: f[name] == value
-    if op == "ne":
-        return lambda f: f[name] != value
-    if op in ("in", "not_in", "any_of", "all_of", "none_of", "subset_of"):
-        values = frozenset(value)
-        if op == "in":
-            return lambda f: f[name] in values
-        if op == "not_in":
-            return lambda f: f[name] not in values
-        if op == "any_of":
-            return lambda f: not values.isdisjoint(f[name])
-        if op == "all_of":
-            return lambda f: values.issubset(f[name])
-        if op == "none_of":
-            return lambda f: values.isdisjoint(f[name])
-        return lambda f: values.issuperset(f[name])
-    if op == "empty":
-        return (lambda f: not f[name]) if value else (lambda f: bool(f[name]))
-    if op == "min_size":
-        return lambda f: len(f[name]) >= value
-    if op == "lt":
-        return lambda f: (x := f[name]) is not None and x < value
-    if op == "le":
-        return lambda f: (x := f[name]) is not None and x <= value
-    if op == "gt":
-        return lambda f: (x := f[name]) is not None and x > value
-    return lambda f: (x := f[name]) is not None and x >= value
-
-
-def _compile_against_fact(name: str, op: str, other: str) -> Predicate:
-    if op == "eq":
-        return lambda f: f[name] == f[other]
-    if op == "ne":
-        return lambda f: f[name] != f[other]
-    if op == "in":
-        return lambda f: f[name] in f[other]
-    if op == "not_in":
-        return lambda f: f[name] not in f[other]
-    if op == "any_of":
-        return lambda f: not set(f[other]).isdisjoint(f[name])
-    if op == "all_of":
-        return lambda f: set(f[other]).issubset(f[name])
-    if op == "none_of":
-        return lambda f: set(f[other]).isdisjoint(f[name])
-    if op == "subset_of":
-        return lambda f: set(f[other]).issuperset(f[name])
-
-    def ordered(f: Facts) -> bool:
-        x, y = f[name], f[other]
-        if x is None or y is None:
-            return False
-        if op == "lt":
-            return bool(x < y)
-        if op == "le":
-            return bool(x <= y)
-        if op == "gt":
-            return bool(x > y)
-        return bool(x >= y)
-
-    return ordered
+    """A function evaluating ``condition`` over a mapping of facts, generated from the
+    operators' compiled forms (the native engine's pipeline is made from the same)."""
+    ns = Namespace()
+    body = condition_source(condition, ns, lambda name: f"f[{ns.constant(name, 'k')}]")
+    predicate: Predicate = ns.compile(f"def p(f):\n    return {body}\n", "p", "<condition>")
+    return predicate
