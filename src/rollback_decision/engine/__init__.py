@@ -18,10 +18,13 @@ EngineName = Literal["native", "durable"]
 ENGINES: tuple[str, ...] = ("native", "durable")
 
 
-def matcher_for(engine: str, policy: Policy) -> Matcher:
-    """The matcher of the engine named ``engine`` for ``policy`` (raises if unavailable)."""
+def matcher_for(engine: str, policy: Policy, *, remember: bool = True) -> Matcher:
+    """The matcher of the engine named ``engine`` for ``policy`` (raises if unavailable).
+
+    ``remember=False``: a native matcher that evaluates every rule afresh (no memo).
+    """
     if engine == "native":
-        return native.match
+        return native.matcher(policy, remember=remember)
     if engine == "durable":
         from rollback_decision.engine import durable
 
@@ -34,29 +37,30 @@ def decide(
     *,
     policy: Policy | None = None,
     engine: EngineName = "native",
+    remember: bool = True,
 ) -> Decision:
     """Decide what to do about ``incident`` under ``policy`` (default: the shipped policy).
 
     ``incident`` is an :class:`Incident` or a mapping of its fields; an invalid mapping raises
     :class:`~rollback_decision.errors.IncidentError` (a ``ValueError``) naming the field.
     The result depends on nothing but its arguments; calls may run concurrently.
+
+    Decisions are immutable: a repeated incident gets the decision remembered by the policy's
+    runtime. ``remember=False`` uses no memo at all (every table, rationale and plan part is
+    worked out afresh) — what a test of determinism needs.
     """
     facts = parse_incident(incident)
     chosen = policy if policy is not None else default_policy()
-    # Decisions are immutable and a pure function of (policy, incident): a repeated incident
-    # gets the same object back. Keyed by engine too, so each engine answers for itself.
-    key = (chosen.identity.content_hash, engine, _fact_key(facts))
-    decision = _DECISIONS.get(key)
+    if not remember:
+        return assemble(
+            chosen, run(chosen, facts, matcher_for(engine, chosen, remember=False)), remember=False
+        )
+    memo = chosen.runtime.memo(f"decisions.{engine}")
+    key = _fact_key(facts)
+    decision: Decision | None = memo.get(key)
     if decision is None:
-        decision = assemble(chosen, run(chosen, facts, matcher_for(engine, chosen)))
-        if len(_DECISIONS) >= _DECISION_LIMIT:
-            _DECISIONS.clear()
-        _DECISIONS[key] = decision
+        decision = memo.put(key, assemble(chosen, run(chosen, facts, matcher_for(engine, chosen))))
     return decision
-
-
-_DECISION_LIMIT = 4096
-_DECISIONS: dict[tuple[str, str, tuple[Any, ...]], Decision] = {}
 
 
 def _fact_key(incident: Incident) -> tuple[Any, ...]:
@@ -69,6 +73,7 @@ def _fact_key(incident: Incident) -> tuple[Any, ...]:
     )
 
 
-def clear_caches() -> None:
-    """Forget remembered decisions (benchmarks use it to time first-time decisions)."""
-    _DECISIONS.clear()
+def clear_caches(policy: Policy | None = None) -> None:
+    """Forget everything remembered for ``policy`` (default: the shipped policy); benchmarks
+    use it to time first-sight decisions. Same as ``policy.runtime.clear()``."""
+    (policy if policy is not None else default_policy()).runtime.clear()

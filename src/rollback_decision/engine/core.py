@@ -106,22 +106,8 @@ class _Explainer:
         self.program.append((rule, template))
 
 
-class _ExplainCache:
-    """Per policy: explanation plans by firing pattern, and the steps whose text is fixed."""
-
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self.programs: dict[tuple[Any, ...], tuple[Say, ...]] = {}
-        self.static: dict[tuple[str, str], RationaleStep] = {}
-        self.rendered: dict[tuple[str, str, tuple[Any, ...]], RationaleStep] = {}
-
-
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
-
-
-_EXPLAIN_CACHES: dict[str, _ExplainCache] = {}
 
 
 def _value(policy: Policy, facts: Mapping[str, Any], name: str) -> Any:
@@ -145,38 +131,34 @@ def explain(
     facts: Mapping[str, Any],
     fired: Mapping[str, tuple[int, ...]],
     roots: Sequence[str],
+    *,
+    remember: bool = True,
 ) -> list[RationaleStep]:
-    """The rationale for the outputs named in ``roots``, in the order a person reads it."""
-    cache = _EXPLAIN_CACHES.get(policy.identity.content_hash)
-    if cache is None:
-        if len(_EXPLAIN_CACHES) >= 64:  # many policies loaded in one process: start afresh
-            _EXPLAIN_CACHES.clear()
-        cache = _EXPLAIN_CACHES.setdefault(policy.identity.content_hash, _ExplainCache())
+    """The rationale for the outputs named in ``roots``, in the order a person reads it.
+
+    The plan of steps depends only on which rules fired, and is remembered per firing
+    pattern (as are rendered steps) in the policy's runtime unless ``remember`` is false.
+    """
     key = (tuple(roots), *(fired[t.id] for t in policy.tables))
-    program = cache.programs.get(key)
+    programs = policy.runtime.memo("rationale.programs") if remember else None
+    program = programs.get(key) if programs is not None else None
     if program is None:
         explainer = _Explainer(policy, fired)
         explainer.need(tuple(roots))
         program = tuple(explainer.program)
-        if len(cache.programs) >= cache.LIMIT:
-            cache.programs.clear()
-        cache.programs[key] = program
+        if programs is not None:
+            programs.put(key, program)
+    rendered = policy.runtime.memo("rationale.steps") if remember else None
     steps: list[RationaleStep] = []
     for rule, template in program:
-        if template.is_static:
-            step = cache.static.get((rule.id, template.text))
-            if step is None:
-                step = RationaleStep(rule_id=rule.id, section=rule.section, text=template.text)
-                cache.static[(rule.id, template.text)] = step
-        else:
-            values = tuple(_hashable(_value(policy, facts, n)) for n in template.names)
-            step = cache.rendered.get((rule.id, template.text, values))
-            if step is None:
-                text = template.render(dict(zip(template.names, values, strict=True)))
-                step = RationaleStep(rule_id=rule.id, section=rule.section, text=text)
-                if len(cache.rendered) >= cache.LIMIT:
-                    cache.rendered.clear()
-                cache.rendered[(rule.id, template.text, values)] = step
+        values = tuple(_hashable(_value(policy, facts, n)) for n in template.names)
+        step_key = (rule.id, template.text, values)
+        step = rendered.get(step_key) if rendered is not None else None
+        if step is None:
+            text = template.render(dict(zip(template.names, values, strict=True)))
+            step = RationaleStep(rule_id=rule.id, section=rule.section, text=text)
+            if rendered is not None:
+                rendered.put(step_key, step)
         steps.append(step)
     return steps
 
@@ -233,9 +215,14 @@ def build_decision(
     )
 
 
-def assemble(policy: Policy, trace: Trace) -> Decision:
+def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:
     """The complete Decision of a run: rationale, plan, checklists and communication."""
     facts, fired = trace
     roots = decision_roots(policy, Action(facts["action"]))
-    parts = policy.plan.expand(facts) if policy.plan is not None else _NO_PLAN
-    return build_decision(policy, facts, explain(policy, facts, fired, roots), parts)
+    parts = (
+        policy.plan.expand(facts, policy.runtime if remember else None)
+        if policy.plan is not None
+        else _NO_PLAN
+    )
+    rationale = explain(policy, facts, fired, roots, remember=remember)
+    return build_decision(policy, facts, rationale, parts)

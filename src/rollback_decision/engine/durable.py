@@ -101,6 +101,7 @@ from __future__ import annotations
 
 import copy
 import importlib.metadata
+import itertools
 import json
 import math
 import struct
@@ -783,24 +784,22 @@ def _recorder(index: int) -> Callable[[Any], None]:
     return record
 
 
-_COMPILED: dict[str, DurableRuleset] = {}
-_COMPILE_LOCK = threading.Lock()
+_NAMES = itertools.count()
 
 
 def compile_ruleset(policy: Policy) -> DurableRuleset:
-    """The policy's durable-rules ruleset: compiled and registered once per content hash."""
-    key = policy.identity.content_hash
-    ruleset = _COMPILED.get(key)
-    if ruleset is None:
-        _durable()  # a missing durable-rules is reported before any translation
-        with _COMPILE_LOCK:
-            ruleset = _COMPILED.get(key)
-            if ruleset is None:
-                name = f"rollback_decision_{key}"
-                ruleset = DurableRuleset(name, policy.tables)
-                ruleset.register()
-                _COMPILED[key] = ruleset
-    return ruleset
+    """The policy's durable-rules ruleset: compiled and registered once per policy (kept by
+    the policy's runtime). durable-rules has one host per process and cannot unregister a
+    ruleset, so each policy object compiled for it stays registered for the process's life."""
+    _durable()  # a missing durable-rules is reported before any translation
+
+    def make() -> DurableRuleset:
+        name = f"rollback_decision_{policy.identity.content_hash}_{next(_NAMES)}"
+        ruleset = DurableRuleset(name, policy.tables)
+        ruleset.register()
+        return ruleset
+
+    return policy.runtime.once("durable.ruleset", make)
 
 
 def matcher(policy: Policy) -> Matcher:

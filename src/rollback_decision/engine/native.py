@@ -1,30 +1,24 @@
-"""The native engine: the compiled conditions are Python closures, evaluated in table order.
+"""The native engine: the compiled conditions are Python functions, evaluated in table order.
 
-A table's matches depend only on the facts its rules read, so they are remembered per table
-by the values of those facts: a table of many rules (the plan's) is evaluated once per
-combination it can tell apart, not once per incident.
+A table's matches depend only on the facts its rules read, so they are remembered (by the
+policy's runtime) per table by the values of those facts: a table of many rules is evaluated
+once per combination it can tell apart, not once per incident.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from rollback_decision.policy import CompiledTable
+from rollback_decision.engine.core import Matcher
+from rollback_decision.policy import CompiledTable, Policy
 
-__all__ = ["match"]
-
-_LIMIT = 4096
-#: Remembered matches of each table by the values of the facts it reads; an entry goes with
-#: its table when the policy is dropped.
-_MEMO: WeakKeyDictionary[CompiledTable, dict[tuple[Any, ...], tuple[int, ...]]] = (
-    WeakKeyDictionary()
-)
+__all__ = ["match", "matcher"]
 
 
-def _evaluate(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]:
-    if table.combine == "first":
+def match(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]:
+    """Indexes of the rules of ``table`` that match; a first-match table stops at the first."""
+    if table.combine.stops_at_first:
         for rule in table.rules:
             if rule.predicate(facts):
                 return (rule.index,)
@@ -32,16 +26,18 @@ def _evaluate(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]
     return tuple(rule.index for rule in table.rules if rule.predicate(facts))
 
 
-def match(table: CompiledTable, facts: Mapping[str, Any]) -> Sequence[int]:
-    """Indexes of the rules of ``table`` that match; a first-match table stops at the first."""
-    memo = _MEMO.get(table)
-    if memo is None:
-        memo = _MEMO.setdefault(table, {})
-    key = tuple(tuple(v) if isinstance(v, list) else v for v in map(facts.__getitem__, table.reads))
-    found = memo.get(key)
-    if found is None:
-        found = _evaluate(table, facts)
-        if len(memo) >= _LIMIT:
-            memo.clear()
-        memo[key] = found
-    return found
+def matcher(policy: Policy, *, remember: bool = True) -> Matcher:
+    """The native matcher for ``policy``; remembering matches in its runtime, or not."""
+    if not remember:
+        return match
+    runtime = policy.runtime
+
+    def match(table: CompiledTable, facts: Mapping[str, Any]) -> Sequence[int]:
+        memo = runtime.memo(f"matches.{table.id}")
+        key = tuple(map(facts.__getitem__, table.reads))
+        found: tuple[int, ...] | None = memo.get(key)
+        if found is None:
+            found = memo.put(key, match(table, facts))
+        return found
+
+    return match

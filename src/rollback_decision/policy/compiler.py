@@ -8,7 +8,7 @@ incident and the outputs of tables before it; every Decision field is produced.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -42,6 +42,7 @@ from rollback_decision.policy.spec import (
 from rollback_decision.policy.templates import Template
 from rollback_decision.policy.types import FactType, input_fact_types, parameter_type
 from rollback_decision.policy.yamlio import line_of
+from rollback_decision.runtime import Runtime
 
 __all__ = ["CompiledRule", "CompiledTable", "Policy", "compile_policy"]
 
@@ -119,6 +120,8 @@ class Policy:
     producers: Mapping[str, str]
     #: the plan's catalogues, pre-built (procedures, checklists, monitoring, ...)
     plan: PlanCatalogue | None = None
+    #: everything remembered for this policy (see :mod:`rollback_decision.runtime`)
+    runtime: Runtime = field(default_factory=Runtime, compare=False, repr=False)
 
     @property
     def name(self) -> str:

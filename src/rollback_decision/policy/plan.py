@@ -14,7 +14,7 @@ kept only when no other selected step has its key.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -32,6 +32,7 @@ from rollback_decision.errors import did_you_mean
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
 from rollback_decision.policy.templates import Template
 from rollback_decision.policy.types import FactType
+from rollback_decision.runtime import Runtime
 
 __all__ = ["CATALOGUES", "PLAN_OUTPUTS", "PlanCatalogue", "catalogue_ids", "compile_plan"]
 
@@ -115,18 +116,14 @@ class PlanCatalogue:
     parameters: Mapping[str, Any]
     #: the facts and parameters that warning and message texts name
     names: tuple[str, ...] = ()
-    _plans: dict[tuple[str, ...], tuple[PlanStep, ...]] = field(default_factory=dict)
-    _expanded: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
-    def plan(self, procedure_ids: Sequence[str]) -> list[PlanStep]:
-        """The merged, numbered steps of ``procedure_ids`` (memoised per selection)."""
+    def plan(self, procedure_ids: Sequence[str], runtime: Runtime | None = None) -> list[PlanStep]:
+        """The merged, numbered steps of ``procedure_ids`` (remembered per selection by
+        ``runtime``, if given)."""
         key = tuple(procedure_ids)
-        steps = self._plans.get(key)
-        if steps is None:
-            steps = self._merge(key)
-            if len(self._plans) < 4096:
-                self._plans[key] = steps
-        return list(steps)
+        if runtime is None:
+            return list(self._merge(key))
+        return list(runtime.memo("plan.merged").get_or_make(key, lambda: self._merge(key)))
 
     def _merge(self, procedure_ids: tuple[str, ...]) -> tuple[PlanStep, ...]:
         entries = sorted(
@@ -148,25 +145,22 @@ class PlanCatalogue:
             out.append(PlanStep(number=len(out) + 1, **step.fields))
         return tuple(out)
 
-    def expand(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+    def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
         """The Decision's plan, checklists, monitoring, warnings and communication.
 
-        The result depends only on the selected ids and the values the texts name, so it is
-        memoised on them; each call gets its own lists.
+        The result depends only on the selected ids and the values the texts name, so
+        ``runtime`` (if given) remembers it on them; each call gets its own lists.
         """
+        if runtime is None:
+            return self._expand(facts, None)
         key = (
             tuple(tuple(facts.get(name) or ()) for name in PLAN_OUTPUTS),
             tuple(_hashable(facts.get(n, self.parameters.get(n))) for n in self.names),
         )
-        parts = self._expanded.get(key)
-        if parts is None:
-            parts = self._expand(facts)
-            if len(self._expanded) >= 4096:
-                self._expanded.clear()
-            self._expanded[key] = parts
+        parts = runtime.memo("plan.expanded").get_or_make(key, lambda: self._expand(facts, runtime))
         return {k: list(v) if isinstance(v, list) else v for k, v in parts.items()}
 
-    def _expand(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+    def _expand(self, facts: Mapping[str, Any], runtime: Runtime | None) -> dict[str, Any]:
         def value(name: str) -> Any:
             return facts[name] if name in facts else self.parameters[name]
 
@@ -189,7 +183,7 @@ class PlanCatalogue:
                 post_mortem=self.post_mortems[post_mortems[0]] if post_mortems else None,
             )
         return {
-            "plan": self.plan(ids("plan_procedures")),
+            "plan": self.plan(ids("plan_procedures"), runtime),
             "checklists": [self.checklists[i] for i in ids("plan_checklists")],
             "monitoring": [self.monitoring[i] for i in ids("plan_monitoring")],
             "warnings": warnings,

@@ -1,0 +1,110 @@
+"""A compiled policy's runtime state: every memo the library keeps, in one object per policy.
+
+The :class:`~rollback_decision.policy.Policy` owns one :class:`Runtime` (``policy.runtime``).
+Whatever is remembered to decide faster — whole decisions, a table's matches, rationale
+plans, expanded plan parts, the durable engine's ruleset, the verifier's thresholds — lives
+in a named :class:`Memo` of that runtime, bounded, and goes with the policy.
+:meth:`Runtime.clear` forgets all of it; ``decide(..., remember=False)`` uses none of it.
+No module of the library keeps mutable state of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+__all__ = ["DEFAULT_LIMIT", "Memo", "Runtime"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: How many entries a memo holds unless its owner says otherwise.
+DEFAULT_LIMIT = 4096
+
+
+class Memo(Generic[K, V]):
+    """A bounded memo: when full, the oldest entry makes room (first in, first out).
+
+    Reads and writes are single dictionary operations, safe from several threads; two
+    threads computing the same missing value may both compute it (the values are equal).
+    """
+
+    __slots__ = ("_data", "limit", "name")
+
+    def __init__(self, name: str, limit: int = DEFAULT_LIMIT) -> None:
+        if limit < 1:
+            raise ValueError(f"a memo holds at least one entry, got limit={limit}")
+        self.name = name
+        self.limit = limit
+        self._data: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self._data.get(key)
+
+    def put(self, key: K, value: V) -> V:
+        data = self._data
+        if key not in data and len(data) >= self.limit:
+            with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+                del data[next(iter(data))]  # (another thread may have emptied it)
+        data[key] = value
+        return value
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        found = self._data.get(key)
+        if found is None:
+            found = self.put(key, make())
+        return found
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"<Memo {self.name} {len(self._data)}/{self.limit}>"
+
+
+class Runtime:
+    """The memos of one policy, by name; created when the policy is compiled."""
+
+    def __init__(self) -> None:
+        self._memos: dict[str, Memo[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def memo(self, name: str, limit: int = DEFAULT_LIMIT) -> Memo[Any, Any]:
+        """The memo called ``name`` (made on first use, with ``limit`` entries at most)."""
+        found = self._memos.get(name)
+        if found is None:
+            with self._lock:
+                found = self._memos.get(name)
+                if found is None:
+                    found = self._memos[name] = Memo(name, limit)
+        return found
+
+    def once(self, name: str, make: Callable[[], V]) -> V:
+        """A value made once per policy (compiled state such as a ruleset), kept until
+        :meth:`clear`."""
+        memo = self.memo(name, 1)
+        found: V | None = memo.get(None)
+        if found is None:
+            with self._lock:
+                found = memo.get(None)
+                if found is None:
+                    found = memo.put(None, make())
+        return found
+
+    def clear(self) -> None:
+        """Forget everything remembered for this policy."""
+        with self._lock:
+            for memo in self._memos.values():
+                memo.clear()
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each memo holds (for tests and benchmarks)."""
+        return {name: len(memo) for name, memo in self._memos.items()}
+
+    def __repr__(self) -> str:
+        return f"<Runtime {self.sizes()}>"
