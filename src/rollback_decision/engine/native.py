@@ -32,7 +32,7 @@ def matcher(policy: Policy, *, remember: bool = True) -> Matcher:
         return match
     runtime = policy.runtime
 
-    def match(table: CompiledTable, facts: Mapping[str, Any]) -> Sequence[int]:
+    def remembered(table: CompiledTable, facts: Mapping[str, Any]) -> Sequence[int]:
         memo = runtime.memo(f"matches.{table.id}")
         key = tuple(map(facts.__getitem__, table.reads))
         found: tuple[int, ...] | None = memo.get(key)
@@ -40,4 +40,4 @@ def matcher(policy: Policy, *, remember: bool = True) -> Matcher:
             found = memo.put(key, match(table, facts))
         return found
 
-    return match
+    return remembered
