@@ -1,19 +1,34 @@
-"""The native engine: the compiled conditions are Python functions, evaluated in table order.
+"""The native engine: the policy's tables compiled to one generated Python function.
 
-A table's matches depend only on the facts its rules read, so they are remembered (by the
-policy's runtime) per table by the values of those facts: a table of many rules is evaluated
-once per combination it can tell apart, not once per incident.
+:class:`Pipeline` writes the source of ``run(facts)`` once per policy: every table in
+pipeline order, each rule's condition inlined from the operators' compiled forms
+(:mod:`rollback_decision.policy.operators`), each table's hit policy and aggregates from
+:func:`rollback_decision.policy.semantics.table_source`. No rule text becomes source (see
+:mod:`rollback_decision.policy.codegen`). It computes exactly what
+:func:`rollback_decision.engine.core.run` computes with :func:`match`, which stays the
+engine's :data:`~rollback_decision.engine.core.Matcher` for the verifier and for comparing
+engines; the tests hold the two to the same answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rollback_decision.engine.core import Matcher
+from rollback_decision.engine.core import Matcher, Trace, incident_facts
+from rollback_decision.errors import DecisionError
+from rollback_decision.facts import Incident
 from rollback_decision.policy import CompiledTable, Policy
+from rollback_decision.policy.codegen import Namespace, condition_source
+from rollback_decision.policy.semantics import (
+    Combine,
+    RuleSource,
+    mask_indexes,
+    outcome,
+    table_source,
+)
 
-__all__ = ["match", "matcher"]
+__all__ = ["Pipeline", "match", "matcher", "pipeline"]
 
 
 def match(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]:
@@ -41,3 +56,113 @@ def matcher(policy: Policy, *, remember: bool = True) -> Matcher:
         return found
 
     return remembered
+
+
+class Undecided(Exception):
+    """Raised by the generated code where a table cannot decide (a gap or an overlap)."""
+
+    def __init__(self, position: int, matches: tuple[int, ...]) -> None:
+        super().__init__(position, matches)
+        self.position = position
+        self.matches = matches
+
+
+class Pipeline:
+    """Every table of a policy as one generated function (compiled once per policy)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.tables = policy.tables
+        self.ids = tuple(table.id for table in policy.tables)
+        #: collect tables whose rules copy facts: their outcome depends on more than the mask
+        self._copies = tuple(
+            any(source is not None for rule in t.rules for _, _, source in rule.sets)
+            for t in policy.tables
+        )
+        self.source, self._run = _generate(policy)
+
+    def run(self, incident: Incident, *, remember: bool = True) -> Trace:
+        """The facts after every table and the rules each fired, as ``core.run`` gives them.
+
+        A collect table's outcome depends only on which of its rules match (unless its rules
+        copy facts): it is remembered per set of matches by the policy's runtime, unless
+        ``remember`` is false.
+        """
+        facts = incident_facts(incident)
+        runtime = self.policy.runtime
+        tables, copies = self.tables, self._copies
+
+        def collect(position: int, mask: int, f: dict[str, Any]) -> tuple[Any, ...]:
+            memo = None
+            if remember and not copies[position]:
+                memo = runtime.memo(f"collect.{position}")
+                found: tuple[Any, ...] | None = memo.get(mask)
+                if found is not None:
+                    return found
+            result = outcome(tables[position], mask_indexes(mask), f)
+            pair = (result.fired, result.values)
+            return memo.put(mask, pair) if memo is not None else pair
+
+        try:
+            fired = self._run(facts, collect)
+        except Undecided as undecided:
+            table = self.tables[undecided.position]
+            problem = outcome(table, undecided.matches, facts)
+            raise DecisionError(table.id, problem.message(table)) from None
+        return facts, dict(zip(self.ids, fired, strict=True))
+
+
+def pipeline(policy: Policy) -> Pipeline:
+    """The policy's compiled pipeline (made once, kept by the policy's runtime)."""
+    return policy.runtime.once("native.pipeline", lambda: Pipeline(policy))
+
+
+def _generate(policy: Policy) -> tuple[str, Callable[..., tuple[Any, ...]]]:
+    ns = Namespace()
+    ns.values["Undecided"] = Undecided
+    ns.values["mask_indexes"] = mask_indexes
+    local: dict[str, str] = {}
+    lines = ["def run(f, collect):"]
+    read: set[str] = set()
+    for table in policy.tables:
+        for rule in table.rules:
+            read |= rule.reads
+            read.update(source for _, _, source in rule.sets if source is not None)
+    for name in sorted(n for n in read if n not in policy.producers):
+        local[name] = f"v{len(local)}"
+        lines.append(f"    {local[name]} = f[{ns.constant(name, 'k')}]")
+    written: set[str] = set()
+    for position, table in enumerate(policy.tables):
+        for name in table.outputs:
+            local[name] = f"v{len(local)}"
+        rules = [
+            RuleSource(
+                rule.index,
+                condition_source(rule.condition, ns, local.__getitem__),
+                tuple(
+                    (local[name], local[source] if source is not None else ns.constant(value))
+                    for name, value, source in rule.sets
+                ),
+            )
+            for rule in table.rules
+        ]
+        lines.append(f"    # table {position}")
+        if table.combine is Combine.COLLECT:
+            # What its rules copy must be in ``f`` for outcome() to read.
+            for rule in table.rules:
+                for _, _, source in rule.sets:
+                    if source is not None and source in policy.producers and source not in written:
+                        written.add(source)
+                        lines.append(f"    f[{ns.constant(source, 'k')}] = {local[source]}")
+        lines += table_source(table.combine, position, rules, "collect")
+        if table.combine is Combine.COLLECT:
+            names = "".join(f"{local[name]}, " for name in table.outputs)
+            lines.append(f"    ({names}) = o")
+    for table in policy.tables:
+        for name in table.outputs:
+            lines.append(f"    f[{ns.constant(name, 'k')}] = {local[name]}")
+    fired = ", ".join(f"F{p}" for p in range(len(policy.tables)))
+    lines.append(f"    return ({fired},)" if policy.tables else "    return ()")
+    source = "\n".join(lines) + "\n"
+    run: Callable[..., tuple[Any, ...]] = ns.compile(source, "run", "<pipeline>")
+    return source, run

@@ -7,7 +7,7 @@ incident and the outputs of tables before it; every Decision field is produced.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -44,7 +44,7 @@ from rollback_decision.policy.types import FactType, input_fact_types, parameter
 from rollback_decision.policy.yamlio import line_of
 from rollback_decision.runtime import Runtime
 
-__all__ = ["CompiledRule", "CompiledTable", "Policy", "compile_policy"]
+__all__ = ["CompiledRule", "CompiledTable", "Policy", "compile_policy", "text_getter"]
 
 COMBINE_STRATEGIES = tuple(c.value for c in Combine)
 AGGREGATES = tuple(a.value for a in Aggregate)
@@ -66,6 +66,29 @@ AUTHORITY_TEXT_FIELDS = (
     "approvers",
     "notify",
 )
+
+
+def text_getter(policy: Policy, name: str) -> Callable[[Mapping[str, Any]], Any]:
+    """How a text placeholder reads its value from a decision's facts: a fact, a parameter,
+    or ``{authority.FIELD}`` (one of :data:`AUTHORITY_TEXT_FIELDS`) of the authority row."""
+    head, _, field = name.partition(".")
+    if not field:
+        if head in policy.parameters and head not in policy.producers:
+            value = policy.parameters[head]
+            return lambda facts: facts.get(head, value)
+        return lambda facts: facts[head]
+    roles = policy.role_names
+    rows: dict[str, Any] = {}
+    for ident, authority in policy.authorities.items():
+        if field == "decided_by":
+            rows[ident] = authority.decided_by_name
+        elif field == "approval":
+            rows[ident] = authority.approval_name
+        elif field in ("approvers", "notify"):
+            rows[ident] = [roles[r] for r in getattr(authority, field)]
+        else:
+            rows[ident] = getattr(authority, field)
+    return lambda facts: rows[facts[head]]
 
 
 @dataclass(frozen=True)
@@ -521,7 +544,7 @@ class _Checker:
                         here,
                     )
                     continue
-                sets.append((name, pvalue, None))
+                sets.append((name, tuple(pvalue) if isinstance(pvalue, list) else pvalue, None))
             elif isinstance(value, dict) and set(value) == {"fact"}:
                 fname = str(value["fact"])
                 if fname not in facts:
@@ -565,7 +588,8 @@ class _Checker:
                     )
                     report(f"{name!r} must be {otype.describe()}, got {value!r}{hint}", here)
                     continue
-                sets.append((name, value, None))
+                # Facts are hashable: a list literal is kept as a tuple.
+                sets.append((name, tuple(value) if isinstance(value, list) else value, None))
         if table.combine != "collect":
             missing = [o for o in outputs if o not in rule.set]
             if missing:

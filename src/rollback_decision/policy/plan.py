@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from rollback_decision._models import built
 from rollback_decision.decision import (
     Checklist,
     Communication,
@@ -26,8 +27,8 @@ from rollback_decision.decision import (
     PlanStep,
     PostMortem,
     StakeholderGroup,
-    Warning,
 )
+from rollback_decision.decision import Warning as DecisionWarning
 from rollback_decision.errors import did_you_mean
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
 from rollback_decision.policy.templates import Template
@@ -100,6 +101,13 @@ class _Message:
     subject: _Text | None
     text: _Text
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The facts and parameters its texts name."""
+        return tuple(
+            n for t in (self.subject, self.text) if t and t.template for n in t.template.names
+        )
+
 
 @dataclass
 class PlanCatalogue:
@@ -114,8 +122,8 @@ class PlanCatalogue:
     communication_plans: Mapping[str, Mapping[str, Any]]
     post_mortems: Mapping[str, PostMortem]
     parameters: Mapping[str, Any]
-    #: the facts and parameters that warning and message texts name
-    names: tuple[str, ...] = ()
+    #: the warnings whose text names no fact, built once
+    fixed_warnings: Mapping[str, DecisionWarning]
 
     def plan(self, procedure_ids: Sequence[str], runtime: Runtime | None = None) -> list[PlanStep]:
         """The merged, numbered steps of ``procedure_ids`` (remembered per selection by
@@ -142,64 +150,90 @@ class PlanCatalogue:
                 if (step.fallback and step.key in concrete) or step.key in seen:
                     continue
                 seen.add(step.key)
-            out.append(PlanStep(number=len(out) + 1, **step.fields))
+            out.append(built(PlanStep, {"number": len(out) + 1, **step.fields}))
         return tuple(out)
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
         """The Decision's plan, checklists, monitoring, warnings and communication.
 
-        The result depends only on the selected ids and the values the texts name, so
-        ``runtime`` (if given) remembers it on them; each call gets its own lists.
+        Each part depends only on the ids the tables selected and the values its texts name;
+        ``runtime`` (if given) remembers each on them. Each call gets its own lists.
         """
-        if runtime is None:
-            return self._expand(facts, None)
-        key = (
-            tuple(tuple(facts.get(name) or ()) for name in PLAN_OUTPUTS),
-            tuple(_hashable(facts.get(n, self.parameters.get(n))) for n in self.names),
-        )
-        parts = runtime.memo("plan.expanded").get_or_make(key, lambda: self._expand(facts, runtime))
-        return {k: list(v) if isinstance(v, list) else v for k, v in parts.items()}
-
-    def _expand(self, facts: Mapping[str, Any], runtime: Runtime | None) -> dict[str, Any]:
-        def value(name: str) -> Any:
-            return facts[name] if name in facts else self.parameters[name]
 
         def ids(name: str) -> Sequence[str]:
-            return facts.get(name) or ()
+            found: Sequence[str] = facts.get(name) or ()
+            return found
 
-        warnings = [
-            Warning.model_construct(id=wid, section=section, text=text.render(value))
-            for wid in ids("plan_warnings")
-            for section, text in (self.warnings[wid],)
-        ]
-        communication = None
-        plans = ids("communication_plan")
-        if plans:
-            post_mortems = ids("post_mortem")
-            communication = Communication.model_construct(
-                **self.communication_plans[plans[0]],
-                stakeholders=[self.stakeholder_groups[i] for i in ids("notify_stakeholders")],
-                messages=[self._message(self.messages[i], value) for i in ids("notify_messages")],
-                post_mortem=self.post_mortems[post_mortems[0]] if post_mortems else None,
-            )
         return {
             "plan": self.plan(ids("plan_procedures"), runtime),
             "checklists": [self.checklists[i] for i in ids("plan_checklists")],
             "monitoring": [self.monitoring[i] for i in ids("plan_monitoring")],
-            "warnings": warnings,
-            "communication": communication,
+            "warnings": [self._warning(wid, facts, runtime) for wid in ids("plan_warnings")],
+            "communication": self._communication(facts, runtime),
         }
+
+    def _value(self, facts: Mapping[str, Any]) -> Callable[[str], Any]:
+        parameters = self.parameters
+        return lambda name: facts[name] if name in facts else parameters[name]
+
+    def _warning(
+        self, wid: str, facts: Mapping[str, Any], runtime: Runtime | None
+    ) -> DecisionWarning:
+        section, text = self.warnings[wid]
+        if text.template is None:
+            return self.fixed_warnings[wid]
+        value = self._value(facts)
+
+        def make() -> DecisionWarning:
+            fields = {"id": wid, "section": section, "text": text.render(value)}
+            return built(DecisionWarning, fields)
+
+        if runtime is None:
+            return make()
+        key = (wid, *(_hashable(value(n)) for n in text.template.names))
+        found: DecisionWarning = runtime.memo("plan.warnings").get_or_make(key, make)
+        return found
+
+    def _communication(
+        self, facts: Mapping[str, Any], runtime: Runtime | None
+    ) -> Communication | None:
+        plans: Sequence[str] = facts.get("communication_plan") or ()
+        if not plans:
+            return None
+        value = self._value(facts)
+        selected = tuple(
+            tuple(facts.get(name) or ())
+            for name in ("notify_stakeholders", "notify_messages", "post_mortem")
+        )
+        stakeholders, messages, post_mortems = selected
+
+        def make() -> Communication:
+            fields = {
+                **self.communication_plans[plans[0]],
+                "stakeholders": [self.stakeholder_groups[i] for i in stakeholders],
+                "messages": [self._message(self.messages[i], value) for i in messages],
+                "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
+            }
+            return built(Communication, fields)
+
+        if runtime is None:
+            return make()
+        names = {n for i in messages for n in self.messages[i].names}
+        key = (plans[0], *selected, *(_hashable(value(n)) for n in sorted(names)))
+        found: Communication = runtime.memo("plan.communication").get_or_make(key, make)
+        return found
 
     @staticmethod
     def _message(message: _Message, value: Callable[[str], Any]) -> Message:
-        return Message.model_construct(
-            id=message.id,
-            title=message.title,
-            channel=message.channel,
-            section=message.section,
-            subject=message.subject.render(value) if message.subject else None,
-            text=message.text.render(value),
-        )
+        fields = {
+            "id": message.id,
+            "title": message.title,
+            "channel": message.channel,
+            "section": message.section,
+            "subject": message.subject.render(value) if message.subject else None,
+            "text": message.text.render(value),
+        }
+        return built(Message, fields)
 
 
 def _hashable(value: Any) -> Any:
@@ -228,9 +262,12 @@ def compile_plan(
         return text if template.is_static else template.render(param_values)
 
     def dynamic(text: str, section: str, ident: str, *path: str | int) -> _Text:
+        """A text that may name facts; one that names only parameters is filled now."""
         known = {*facts, *param_values}
         template = Template.parse(text, known, lambda m: report(section, ident, m, *path))
-        return _Text(text, None if template.is_static else template)
+        if all(n in param_values and n not in facts for n in template.names):
+            return _Text(template.render(param_values) if template.names else text, None)
+        return _Text(text, template)
 
     procedures: dict[str, tuple[_Step, ...]] = {}
     for pid, proc in doc.procedures.items():
@@ -322,12 +359,6 @@ def compile_plan(
         wid: (w.section, dynamic(w.text, "warnings", wid, "text"))
         for wid, w in doc.warnings.items()
     }
-    texts = [text for _, text in warnings.values()]
-    for message in messages.values():
-        texts += [message.text] + ([message.subject] if message.subject else [])
-    names = tuple(
-        sorted({n for text in texts if text.template is not None for n in text.template.names})
-    )
     return PlanCatalogue(
         procedures=MappingProxyType(procedures),
         checklists=MappingProxyType(
@@ -365,7 +396,13 @@ def compile_plan(
         communication_plans=MappingProxyType(comm_plans),
         post_mortems=MappingProxyType(post_mortems),
         parameters=MappingProxyType(param_values),
-        names=names,
+        fixed_warnings=MappingProxyType(
+            {
+                wid: DecisionWarning(id=wid, section=section, text=text.text)
+                for wid, (section, text) in warnings.items()
+                if text.template is None
+            }
+        ),
     )
 
 

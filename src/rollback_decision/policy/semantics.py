@@ -154,3 +154,71 @@ def outcome(table: CompiledTable, matches: Sequence[int], facts: Mapping[str, An
         for name, ftype in table.outputs.items()
     )
     return Outcome(found, fired, values)
+
+
+# -- the same semantics as generated source (the native engine's compiled pipeline) -----------
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """One rule of a table as generated source: its condition and its output assignments."""
+
+    index: int
+    condition: str
+    #: (output local, expression of the value it sets)
+    sets: tuple[tuple[str, str], ...]
+
+
+def table_source(
+    combine: Combine, position: int, rules: Sequence[RuleSource], collect: str
+) -> list[str]:
+    """Lines (indented for a function body) that evaluate one table as :func:`outcome` does.
+
+    ``position`` numbers the table in the pipeline. The lines bind ``F{position}`` to the
+    fired rule indexes. A first-match or unique table sets its outputs' locals from the rule
+    that fired and raises ``Undecided(position, matches)`` on a gap or an overlap. A collect
+    table computes which rules match as a bit mask and leaves the outputs to
+    ``{collect}(position, mask, f)``, which applies :func:`outcome` (and may remember it)
+    and binds ``o`` to the output values.
+    """
+    fired = f"F{position}"
+    out: list[str] = []
+    if combine is Combine.FIRST:
+        keyword = "if"
+        for rule in rules:
+            out.append(f"    {keyword} {rule.condition}:")
+            out.append(f"        {fired} = ({rule.index},)")
+            out += [f"        {name} = {value}" for name, value in rule.sets]
+            keyword = "elif"
+        out.append("    else:")
+        out.append(f"        raise Undecided({position}, ())")
+        return out
+    out.append("    m = 0")
+    for rule in rules:
+        out.append(f"    if {rule.condition}:")
+        out.append(f"        m |= {1 << rule.index}")
+    if combine is Combine.COLLECT:
+        out.append(f"    {fired}, o = {collect}({position}, m, f)")
+        return out
+    # unique: exactly one match
+    out.append("    if m & (m - 1) or not m:")
+    out.append(f"        raise Undecided({position}, mask_indexes(m))")
+    keyword = "if"
+    for rule in rules:
+        out.append(f"    {keyword} m == {1 << rule.index}:")
+        out.append(f"        {fired} = ({rule.index},)")
+        out += [f"        {name} = {value}" for name, value in rule.sets] or ["        pass"]
+        keyword = "elif"
+    return out
+
+
+def mask_indexes(mask: int) -> tuple[int, ...]:
+    """The rule indexes whose bits are set in ``mask``, in table order."""
+    out = []
+    index = 0
+    while mask:
+        if mask & 1:
+            out.append(index)
+        mask >>= 1
+        index += 1
+    return tuple(out)

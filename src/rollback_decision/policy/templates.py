@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from rollback_decision.errors import did_you_mean
@@ -65,11 +66,27 @@ class Template:
     def is_static(self) -> bool:
         return not self.names
 
-    def render(self, values: Mapping[str, Any]) -> str:
-        def replace(match: re.Match[str]) -> str:
+    @cached_property
+    def _pieces(self) -> tuple[tuple[str, str | None], ...]:
+        """The text split once into (literal text, placeholder name or None) pieces."""
+        pieces: list[tuple[str, str | None]] = []
+        literal: list[str] = []
+        at = 0
+        for match in _PLACEHOLDER.finditer(self.text):
+            literal.append(self.text[at : match.start()])
+            at = match.end()
             name = match.group(1)
             if name is None:
-                return match.group(0)[0]
-            return format_value(values[name])
+                literal.append(match.group(0)[0])
+            else:
+                pieces.append(("".join(literal), name))
+                literal = []
+        literal.append(self.text[at:])
+        pieces.append(("".join(literal), None))
+        return tuple(pieces)
 
-        return _PLACEHOLDER.sub(replace, self.text)
+    def render(self, values: Mapping[str, Any]) -> str:
+        return "".join(
+            literal + (format_value(values[name]) if name is not None else "")
+            for literal, name in self._pieces
+        )

@@ -1,0 +1,28 @@
+"""Building result models from values the library has already checked.
+
+Pydantic's ``model_construct`` skips validation but still does per-field work in Python;
+the engine builds many small immutable results (rationale steps, plan steps, warnings) from
+values that were checked when the policy compiled, so it sets their fields directly, as
+``model_construct`` does in the end. Every field must be given: there are no defaults here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+__all__ = ["built"]
+
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def built(cls: type[M], fields: dict[str, Any]) -> M:
+    """An instance of ``cls`` holding ``fields`` (all of them, already valid), unvalidated."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(fields))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
