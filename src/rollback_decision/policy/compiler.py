@@ -8,13 +8,14 @@ incident and the outputs of tables before it; every Decision field is produced.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 from rollback_decision.decision import Action, Authority, PolicyIdentity
 from rollback_decision.errors import PolicyProblem, did_you_mean
+from rollback_decision.policy.clocks import ClockCatalogue, compile_clocks
 from rollback_decision.policy.conditions import (
     Condition,
     Predicate,
@@ -125,6 +126,8 @@ class Policy:
     producers: Mapping[str, str]
     #: the plan's catalogues, pre-built (procedures, checklists, monitoring, ...)
     plan: PlanCatalogue | None = None
+    #: the clocks incident timelines run (``rules/clocks.yaml``)
+    clocks: ClockCatalogue = field(default_factory=lambda: ClockCatalogue(()))
 
     @property
     def name(self) -> str:
@@ -688,6 +691,7 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
     for name, message in check_plan_outputs(facts, producers):
         problems.append(PolicyProblem(file="(policy)", key=name, message=message))
     plan = compile_plan(doc, facts, params, checker.problem)
+    clocks = compile_clocks(doc, params, checker.problem)
     if problems or doc.policy is None:
         return None
     identity = PolicyIdentity(
@@ -704,4 +708,5 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         document=doc,
         producers=MappingProxyType(producers),
         plan=plan,
+        clocks=clocks,
     )

@@ -32,6 +32,8 @@ MAPPING_SECTIONS = (
     # The rollback plan: its phases, and the catalogues tables select from by id.
     "phases",
     *PLAN_CATALOGUES,
+    # The clocks incident timelines run (rules/clocks.yaml).
+    "clocks",
 )
 
 
@@ -174,6 +176,7 @@ def _fields_at(loc: Sequence[Any]) -> list[str]:
         "messages": spec.MessageSpec,
         "communication_plans": spec.CommunicationPlanSpec,
         "post_mortems": spec.PostMortemSpec,
+        "clocks": spec.ClockSpec,
     }
     model = models.get(str(head))
     if model is None:
