@@ -158,12 +158,6 @@ class Incident(BaseModel):
         default=False,
         description="The deployment succeeded on some servers and failed on others.",
     )
-    decision_overdue: bool = Field(
-        default=False,
-        description="A clock fact: no decision was accepted within the time-to-decision target. "
-        "Incident timelines set it when their clock runs out (rules/clocks.yaml); "
-        "false leaves every decision as it is without it.",
-    )
     change: Change = Field(
         default_factory=Change, description="What was deployed (a plain code change by default)."
     )

@@ -1,9 +1,10 @@
 """The policy's clocks (``clocks:`` in ``rules/clocks.yaml``): checked and compiled once.
 
 A clock is a rule with an id, a section and a text like every other rule. Timeline events start
-and stop it; it is due a duration after it started; when it runs out it may set clock facts of
-the incident (``decision_overdue``), reset facts to unknown (a lapsed fix-forward promise), and
-raise a warning. A repeating clock is due again every duration until it is stopped. Durations::
+and stop it; it is due a duration after it started. When it runs out it may presume facts
+still unknown (the relation to the deployment, once the time to decision has passed), reset
+facts to unknown (a lapsed fix-forward promise) and raise a warning. A repeating clock is due
+again every duration until it is stopped. Durations::
 
     after: {minutes: VALUE}      # or {hours: VALUE}
     VALUE: 15                            a number
@@ -105,8 +106,8 @@ class ClockRule:
     stops_on: frozenset[str]
     repeat: bool
     restart: bool
-    #: clock facts set when it runs out (field -> value)
-    sets: Mapping[str, Any]
+    #: facts presumed when it runs out, if still unknown (field -> value)
+    presumes: Mapping[str, Any]
     #: facts reset to their default (unknown) when it runs out
     resets: tuple[str, ...]
     text: Template
@@ -172,7 +173,7 @@ def compile_clocks(
         before = _Counter(report)
         _check_events(clock_id, spec, EVENT_FIELDS, before)
         duration = _duration(clock_id, spec, params, NUMBER_FIELDS, before)
-        sets = _sets(clock_id, spec, before)
+        presumes = _presumes(clock_id, spec, before)
         resets = _resets(clock_id, spec, before)
 
         def template(text: str, *path: str, _id: str = clock_id, _r: _Counter = before) -> Template:
@@ -194,7 +195,7 @@ def compile_clocks(
                 stops_on=frozenset(spec.stops_on),
                 repeat=spec.repeat,
                 restart=spec.restart,
-                sets=MappingProxyType(sets),
+                presumes=MappingProxyType(presumes),
                 resets=resets,
                 text=text,
                 warning=warning,
@@ -334,11 +335,11 @@ def _duration(
     return duration
 
 
-def _sets(clock_id: str, spec: ClockSpec, report: _Counter) -> dict[str, Any]:
+def _presumes(clock_id: str, spec: ClockSpec, report: _Counter) -> dict[str, Any]:
     from rollback_decision.facts import Incident, parse_incident
 
     out: dict[str, Any] = {}
-    for name, value in spec.on_expiry.set.items():
+    for name, value in spec.on_expiry.presume.items():
         if name not in Incident.model_fields or name == "change":
             fields = [f for f in Incident.model_fields if f != "change"]
             report(
@@ -346,14 +347,18 @@ def _sets(clock_id: str, spec: ClockSpec, report: _Counter) -> dict[str, Any]:
                 clock_id,
                 f"unknown incident fact {name!r}{did_you_mean(name, fields)}",
                 "on_expiry",
-                "set",
+                "presume",
                 name,
             )
             continue
         try:
             parse_incident({name: value})
+            parse_incident({name: None})
         except IncidentError as exc:
-            report("clocks", clock_id, exc.problems[0][1], "on_expiry", "set", name)
+            message = exc.problems[0][1]
+            if value is not None and "None" in message:
+                message = f"only a fact that may be unknown (null) is presumed; {name!r} may not"
+            report("clocks", clock_id, message, "on_expiry", "presume", name)
             continue
         out[name] = value
     return out

@@ -259,8 +259,9 @@ class ClockExpirySpec(BaseModel):
     """What happens when a clock runs out (every part optional)."""
 
     model_config = _STRICT
-    set: dict[str, Any] = Field(
-        default_factory=dict, description="clock facts of the incident set to a value"
+    presume: dict[str, Any] = Field(
+        default_factory=dict,
+        description="incident facts still unknown (null) then are presumed to have this value",
     )
     reset: list[str] = Field(
         default_factory=list, description="incident facts reset to their default (unknown)"

@@ -200,7 +200,9 @@ def parse_event(raw: Any, index: int, *, source: str | None = None) -> Event:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # An unknown field first: its "did you mean" explains a missing one.
+        err = min(errors, key=lambda e: e["type"] != "extra_forbidden")
         loc = [str(p) for p in err["loc"]]
         field = ".".join(loc) or None
         raise fail(field, _explain(err, kind), kind) from None

@@ -10,9 +10,12 @@ event and every clock the decision is made again with :func:`rollback_decision.d
 The decision at any moment is ``decide()`` of the facts known then plus the clock facts: the
 incident's facts from ``opened_at`` and every ``facts`` event, ``fix_forward_eta_minutes`` from
 the last promise (0 once a fix is deployed, unknown once it failed or the promise lapsed),
-``production_issue: false`` once resolved, and ``decision_overdue`` once the time to decision
-ran out. A rejected event changes nothing: it is checked, and applied to a copy of the state
-that replaces the state only when everything succeeded.
+``production_issue: false`` once resolved, and — once the time to decision ran out with no
+decision accepted — the relation to the deployment presumed where it is still unknown ("don't
+wait too long (default to rollback)").
+
+A rejected event changes nothing: it is checked, and applied to a copy of the state that
+replaces the state only when everything succeeded.
 """
 
 from __future__ import annotations
@@ -473,7 +476,9 @@ class IncidentSession:
         facts = copy.deepcopy(dict(state.facts))
         for name in rule.resets:
             facts.pop(name, None)
-        facts.update(copy.deepcopy(dict(rule.sets)))
+        for name, value in rule.presumes.items():
+            if facts.get(name) is None:
+                facts[name] = copy.deepcopy(value)
         warnings = state.warnings
         if rule.warning is not None:
             text = rule.render(rule.warning, clock.minutes, clock.rollback_type)
