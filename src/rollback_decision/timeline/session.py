@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from rollback_decision.decision import Action, Decision
 from rollback_decision.engine import decide
-from rollback_decision.errors import IncidentError, TimelineError, did_you_mean
+from rollback_decision.errors import IncidentError, TimelineError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
 from rollback_decision.policy.clocks import OPENED, ClockRule
@@ -205,7 +205,8 @@ class IncidentSession:
             decision=decision,
             changes=(DecisionChange(opened, Cause(event=None), decision),),
         )
-        self._state = self._start_clocks(state, OPENED, {}, opened)
+        state = self._start_clocks(state, OPENED, {}, opened)
+        self._state = self._eta_given(state, None, opened)
 
     # -- what it shows --------------------------------------------------------------------------
 
@@ -349,6 +350,7 @@ class IncidentSession:
             ) from None
 
     def _event(self, state: _State, event: Event, index: int, fail: Any) -> _State:
+        previous_eta = state.facts.get("fix_forward_eta_minutes")
         facts = copy.deepcopy(dict(state.facts))
         kind = event.type
         rollback = state.rollback
@@ -375,9 +377,8 @@ class IncidentSession:
         elif kind == "resolved":
             facts["production_issue"] = False
         elif isinstance(event, DecisionAccepted):
-            roles = self._policy.role_names
-            if roles and event.role not in roles:
-                raise fail("role", f"unknown role {event.role!r}{did_you_mean(event.role, roles)}")
+            # Any role is accepted: who may accept is the authority's business, and timelines
+            # from other tools name roles their own way.
             acceptances = (
                 *acceptances,
                 Acceptance(event.at, event.by, event.role, state.decision.action, index),
@@ -421,7 +422,20 @@ class IncidentSession:
         )
         state = replace(state, clocks=tuple(c for c in state.clocks if kind not in c.rule.stops_on))
         state = self._start_clocks(state, kind, event.fields(), event.at)
+        if isinstance(event, FactsSet):
+            state = self._eta_given(state, previous_eta, event.at)
         return self._redecide(state, event.at, Cause(event=index, event_type=kind))
+
+    def _eta_given(self, state: _State, previous: Any, at: datetime) -> _State:
+        """A fix ETA in the opening facts or set by a ``facts`` event is a promise too: its
+        clocks run as for a ``fix_eta`` event; withdrawn (null), they stop as for ``fix_failed``."""
+        eta = state.facts.get("fix_forward_eta_minutes")
+        if eta == previous:
+            return state
+        if eta is None:
+            kept = tuple(c for c in state.clocks if "fix_failed" not in c.rule.stops_on)
+            return replace(state, clocks=kept)
+        return self._start_clocks(state, "fix_eta", {"minutes": eta}, at)
 
     def _start_clocks(
         self, state: _State, kind: str, fields: Mapping[str, Any], at: datetime
