@@ -608,3 +608,40 @@ def test_load_timeline_reads_the_issue_example() -> None:
         "fix_deployed",
         "resolved",
     ]
+
+
+def test_organisation_policy_adds_a_clock_and_names_a_misspelt_one(tmp_path: Path) -> None:
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        "extends: default\n"
+        "add:\n"
+        "  clocks:\n"
+        "    acme.clock.desk_briefing:\n"
+        "      section: Acme trading desk rules\n"
+        "      text: Brief the trading desk {minutes} minutes into a rollback.\n"
+        "      starts_on: [rollback_started]\n"
+        "      stops_on: [rollback_completed]\n"
+        "      after: {minutes: 3}\n"
+        "      on_expiry: {warning: The trading desk is due a briefing.}\n",
+        encoding="utf-8",
+    )
+    session = IncidentSession(T0, RELATED, policy=load_policy(org))
+    session.apply({"at": at(1), "type": "rollback_started"})
+    session.advance_to(at(4))
+    assert [(w.at, w.rule_id, w.text) for w in session.warnings] == [
+        (at(4), "acme.clock.desk_briefing", "The trading desk is due a briefing.")
+    ]
+    org.write_text(
+        "extends: default\nclocks:\n  clock.post_mortm: {after: {hours: 24}}\n", encoding="utf-8"
+    )
+    with pytest.raises(PolicyError, match=r"did you mean 'clock\.post_mortem'\?"):
+        load_policy(org)
+
+
+def test_data_loss_warns_at_once_without_changing_the_decision() -> None:
+    session = IncidentSession(T0, RELATED)
+    session.apply({"at": at(2), "type": "data_loss", "records": 12})
+    session.advance_to(at(2))
+    assert [(w.at, w.rule_id) for w in session.warnings] == [(at(2), "clock.data_loss")]
+    assert "target: 0% data loss" in session.warnings[0].text
+    assert [a for _, a, _ in history(session)] == ["rollback"]
