@@ -21,7 +21,7 @@ replaces the state only when everything succeeded.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -349,7 +349,13 @@ class IncidentSession:
                 event_type="facts" if index is not None else None,
             ) from None
 
-    def _event(self, state: _State, event: Event, index: int, fail: Any) -> _State:
+    def _event(
+        self,
+        state: _State,
+        event: Event,
+        index: int,
+        fail: Callable[[str | None, str], TimelineError],
+    ) -> _State:
         previous_eta = state.facts.get("fix_forward_eta_minutes")
         facts = copy.deepcopy(dict(state.facts))
         kind = event.type
