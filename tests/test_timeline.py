@@ -610,6 +610,19 @@ def test_load_timeline_reads_the_issue_example() -> None:
     ]
 
 
+def test_misspelt_clock_key_is_a_shape_problem_with_did_you_mean(rules_copy: Path) -> None:
+    path = rules_copy / "clocks.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("      reset: [fix_", "      rest: [fix_"), encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(rules_copy)
+    [problem] = info.value.problems
+    assert (problem.key, problem.message) == (
+        "clocks.clock.fix_forward.promise.on_expiry.rest",
+        "unknown key (did you mean 'reset'?)",
+    )
+
+
 def test_organisation_policy_adds_a_clock_and_names_a_misspelt_one(tmp_path: Path) -> None:
     org = tmp_path / "org.yaml"
     org.write_text(

@@ -185,6 +185,8 @@ def _fields_at(loc: Sequence[Any]) -> list[str]:
         return list(model.model_fields)
     if head == "procedures" and len(loc) == 4 and loc[2] == "steps":
         return list(spec.StepSpec.model_fields)
+    if head == "clocks" and len(loc) == 3 and loc[2] == "on_expiry":
+        return list(spec.ClockExpirySpec.model_fields)
     return list(model.model_fields) if len(loc) == 2 else []
 
 
