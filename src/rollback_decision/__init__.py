@@ -30,6 +30,7 @@ from rollback_decision.errors import (
     PolicyError,
     PolicyProblem,
     RollbackDecisionError,
+    TimelineError,
 )
 from rollback_decision.facts import (
     Change,
@@ -41,6 +42,7 @@ from rollback_decision.facts import (
     parse_incident,
 )
 from rollback_decision.policy import Policy, load_policy
+from rollback_decision.timeline import IncidentSession
 from rollback_decision.verify import DiffReport, VerifyReport, diff_policies, verify_policy
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "EngineUnavailableError",
     "Incident",
     "IncidentError",
+    "IncidentSession",
     "Message",
     "Monitoring",
     "PlanStep",
@@ -70,6 +73,7 @@ __all__ = [
     "RollbackDecisionError",
     "StakeholderGroup",
     "Symptom",
+    "TimelineError",
     "VerifyReport",
     "Warning",
     "decide",

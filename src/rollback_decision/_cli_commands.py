@@ -128,3 +128,42 @@ def diff_command(old: str, new: str, output_format: str) -> int:
     else:
         click.echo(report.render_text(), nl=False)
     return 1 if report.changed else 0
+
+
+@cli.command(name="timeline")
+@click.argument("timeline_file", metavar="FILE")
+@format_option("the changes, deadlines, warnings and final decision")
+@POLICY_OPTION
+@click.option(
+    "--at",
+    "at_time",
+    metavar="TIME",
+    default=None,
+    help="Show the timeline as of TIME (ISO 8601 with an offset). Default: its last event.",
+)
+def timeline_command(
+    timeline_file: str, output_format: str, policy_path: str | None, at_time: str | None
+) -> int:
+    """Replay the incident timeline in FILE (YAML or JSON; - reads standard input).
+
+    Prints every change of the decision (time, action, cause: an event or a clock of the
+    policy), the warnings of the clocks that ran out and the deadlines still open.
+    """
+    from rollback_decision.errors import TimelineError
+    from rollback_decision.timeline import load_timeline, render_text, replay
+    from rollback_decision.timeline.events import parse_time
+
+    policy = _policy(policy_path)
+    timeline = load_timeline(timeline_file)
+    until = None
+    if at_time is not None:
+        try:
+            until = parse_time(at_time, what="--at")
+        except ValueError as exc:
+            raise TimelineError(str(exc), source=timeline.source, field="at") from None
+    session = replay(timeline, policy=policy, until=until)
+    if output_format == "json":
+        click.echo(json.dumps(session.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(session, source=timeline.source), nl=False)
+    return 0

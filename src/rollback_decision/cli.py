@@ -1,4 +1,4 @@
-"""The command line: ``rollback-decision decide FILE``, ``rollback-decision schema``.
+"""The command line: ``rollback-decision decide FILE``, ``timeline FILE``, ``schema`` ….
 
 Exit codes: 0 success, 2 bad input (one message naming the file and field, no traceback).
 """

@@ -3,6 +3,7 @@
 ``RollbackDecisionError``
   ├── ``IncidentError`` (also a ``ValueError``): an incident that does not fit the facts
   ├── ``PolicyError``: a policy that cannot be loaded; carries every ``PolicyProblem`` found
+  ├── ``TimelineError`` (also a ``ValueError``): an incident timeline event that cannot apply
   ├── ``DecisionError``: the policy did not decide an incident (a gap or an overlap)
   └── ``EngineUnavailableError``: an optional engine asked for but not installed
 """
@@ -20,6 +21,7 @@ __all__ = [
     "PolicyError",
     "PolicyProblem",
     "RollbackDecisionError",
+    "TimelineError",
     "did_you_mean",
 ]
 
@@ -66,6 +68,39 @@ class IncidentError(RollbackDecisionError, ValueError):
             f"field {field!r}: {message}" if field else message for field, message in self.problems
         ]
         return f"{where}invalid incident: " + "; ".join(parts)
+
+
+class TimelineError(RollbackDecisionError, ValueError):
+    """A timeline (or one of its events) that cannot be applied; nothing was changed.
+
+    ``index`` is the event's place in the stream (None: the timeline itself, e.g. its
+    ``opened_at``), ``field`` the field at fault, ``event_type`` the event's type when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        index: int | None = None,
+        field: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.index = index
+        self.field = field
+        self.event_type = event_type
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        what = "invalid timeline"
+        if self.index is not None:
+            what += f": event {self.index}" + (f" ({self.event_type})" if self.event_type else "")
+        if self.field:
+            what += f": field {self.field!r}"
+        return f"{where}{what}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from rollback_decision.decision import Action, Authority, PolicyIdentity
 from rollback_decision.errors import PolicyProblem, did_you_mean
+from rollback_decision.policy.clocks import ClockCatalogue, compile_clocks
 from rollback_decision.policy.conditions import (
     Condition,
     Predicate,
@@ -143,6 +144,8 @@ class Policy:
     producers: Mapping[str, str]
     #: the plan's catalogues, pre-built (procedures, checklists, monitoring, ...)
     plan: PlanCatalogue | None = None
+    #: the clocks incident timelines run (``rules/clocks.yaml``)
+    clocks: ClockCatalogue = field(default_factory=lambda: ClockCatalogue(()))
     #: everything remembered for this policy (see :mod:`rollback_decision.runtime`)
     runtime: Runtime = field(default_factory=Runtime, compare=False, repr=False)
 
@@ -709,6 +712,7 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
     for name, message in check_plan_outputs(facts, producers):
         problems.append(PolicyProblem(file="(policy)", key=name, message=message))
     plan = compile_plan(doc, facts, params, checker.problem)
+    clocks = compile_clocks(doc, params, checker.problem)
     if problems or doc.policy is None:
         return None
     identity = PolicyIdentity(
@@ -725,4 +729,5 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         document=doc,
         producers=MappingProxyType(producers),
         plan=plan,
+        clocks=clocks,
     )

@@ -32,6 +32,8 @@ MAPPING_SECTIONS = (
     # The rollback plan: its phases, and the catalogues tables select from by id.
     "phases",
     *PLAN_CATALOGUES,
+    # The clocks incident timelines run (rules/clocks.yaml).
+    "clocks",
 )
 
 
@@ -174,6 +176,7 @@ def _fields_at(loc: Sequence[Any]) -> list[str]:
         "messages": spec.MessageSpec,
         "communication_plans": spec.CommunicationPlanSpec,
         "post_mortems": spec.PostMortemSpec,
+        "clocks": spec.ClockSpec,
     }
     model = models.get(str(head))
     if model is None:
@@ -182,6 +185,8 @@ def _fields_at(loc: Sequence[Any]) -> list[str]:
         return list(model.model_fields)
     if head == "procedures" and len(loc) == 4 and loc[2] == "steps":
         return list(spec.StepSpec.model_fields)
+    if head == "clocks" and len(loc) == 3 and loc[2] == "on_expiry":
+        return list(spec.ClockExpirySpec.model_fields)
     return list(model.model_fields) if len(loc) == 2 else []
 
 

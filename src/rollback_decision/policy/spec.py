@@ -15,6 +15,8 @@ __all__ = [
     "ApprovalSpec",
     "AuthoritySpec",
     "ChecklistSpec",
+    "ClockExpirySpec",
+    "ClockSpec",
     "CommunicationPlanSpec",
     "MessageSpec",
     "MonitoringSpec",
@@ -253,6 +255,42 @@ class PostMortemSpec(BaseModel):
     deliverables: list[str] = Field(default_factory=list)
 
 
+class ClockExpirySpec(BaseModel):
+    """What happens when a clock runs out (every part optional)."""
+
+    model_config = _STRICT
+    presume: dict[str, Any] = Field(
+        default_factory=dict,
+        description="incident facts still unknown (null) then are presumed to have this value",
+    )
+    reset: list[str] = Field(
+        default_factory=list, description="incident facts reset to their default (unknown)"
+    )
+    warning: str | None = Field(default=None, description="a warning; {name} placeholders")
+
+
+class ClockSpec(BaseModel):
+    """A clock of the policy: started and stopped by timeline events, due after a duration.
+
+    The duration (``after``) is ``{minutes: VALUE}`` or ``{hours: VALUE}``; a VALUE is a number,
+    ``{param: NAME}``, ``{event: FIELD}`` (a number of the event that started the clock),
+    ``{by_rollback_type: {TYPE: VALUE}}`` or ``{min: [VALUE, ...]}``; checked when the policy
+    compiles (:mod:`rollback_decision.policy.clocks`).
+    """
+
+    model_config = _STRICT
+    section: str
+    text: str = Field(description="what the deadline is; {name} placeholders")
+    starts_on: list[str] = Field(min_length=1, description="event types that start it")
+    stops_on: list[str] = Field(default_factory=list, description="event types that stop it")
+    after: dict[str, Any]
+    repeat: bool = Field(default=False, description="due again every 'after' until stopped")
+    restart: bool = Field(
+        default=True, description="a start while it runs starts it again (else it keeps running)"
+    )
+    on_expiry: ClockExpirySpec = Field(default_factory=ClockExpirySpec)
+
+
 class PolicyMeta(BaseModel):
     model_config = _STRICT
     name: str
@@ -283,3 +321,5 @@ class PolicyDocument(BaseModel):
     messages: dict[Id, MessageSpec] = Field(default_factory=dict)
     communication_plans: dict[Id, CommunicationPlanSpec] = Field(default_factory=dict)
     post_mortems: dict[Id, PostMortemSpec] = Field(default_factory=dict)
+    #: The policy's clocks (``rules/clocks.yaml``), read by incident timelines.
+    clocks: dict[Id, ClockSpec] = Field(default_factory=dict)
