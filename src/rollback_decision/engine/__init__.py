@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from rollback_decision.decision import Decision
 from rollback_decision.engine import native
-from rollback_decision.engine.core import Matcher, Trace, assemble, run
+from rollback_decision.engine.core import Matcher, assemble, incident_facts, run
 from rollback_decision.errors import EngineUnavailableError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
@@ -51,31 +51,20 @@ def decide(
     """
     facts = parse_incident(incident)
     chosen = policy if policy is not None else default_policy()
-    if not remember:
-        return assemble(chosen, _run(chosen, facts, engine), remember=False)
-    memo = chosen.runtime.memo(f"decisions.{engine}")
-    key = _fact_key(facts)
-    decision: Decision | None = memo.get(key)
-    if decision is None:
-        decision = memo.put(key, assemble(chosen, _run(chosen, facts, engine)))
-    return decision
-
-
-def _run(policy: Policy, incident: Incident, engine: str) -> Trace:
-    """The tables' run: the native engine's compiled pipeline, or another engine's matcher."""
+    values = incident_facts(facts)
+    memo = key = None
+    if remember:
+        memo = chosen.runtime.memo(f"decisions.{engine}")
+        key = tuple(values.values())  # every fact, hashable
+        found: Decision | None = memo.get(key)
+        if found is not None:
+            return found
     if engine == "native":
-        return native.pipeline(policy).run(incident)
-    return run(policy, incident, matcher_for(engine, policy))
-
-
-def _fact_key(incident: Incident) -> tuple[Any, ...]:
-    """Every fact of the incident, hashable (lists become tuples)."""
-    change = incident.change
-    return tuple(
-        tuple(v) if isinstance(v, list) else v
-        for v in (*incident.__dict__.values(), *change.__dict__.values())
-        if v is not change
-    )
+        trace = native.pipeline(chosen).run(values, remember=remember)
+    else:
+        trace = run(chosen, facts, matcher_for(engine, chosen))
+    decision = assemble(chosen, trace, remember=remember)
+    return memo.put(key, decision) if memo is not None else decision
 
 
 def clear_caches(policy: Policy | None = None) -> None:

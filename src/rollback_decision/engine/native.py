@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rollback_decision.engine.core import Matcher, Trace, incident_facts
+from rollback_decision.engine.core import Matcher, Trace
 from rollback_decision.errors import DecisionError
-from rollback_decision.facts import Incident
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.codegen import Namespace, condition_source
 from rollback_decision.policy.semantics import (
@@ -81,14 +80,15 @@ class Pipeline:
         )
         self.source, self._run = _generate(policy)
 
-    def run(self, incident: Incident, *, remember: bool = True) -> Trace:
-        """The facts after every table and the rules each fired, as ``core.run`` gives them.
+    def run(self, facts: dict[str, Any], *, remember: bool = True) -> Trace:
+        """The facts after every table and the rules each fired, as ``core.run`` gives them,
+        from an incident's facts (:func:`~rollback_decision.engine.core.incident_facts`; the
+        mapping is completed in place).
 
         A collect table's outcome depends only on which of its rules match (unless its rules
         copy facts): it is remembered per set of matches by the policy's runtime, unless
         ``remember`` is false.
         """
-        facts = incident_facts(incident)
         runtime = self.policy.runtime
         tables, copies = self.tables, self._copies
 
