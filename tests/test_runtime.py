@@ -47,12 +47,7 @@ def test_remember_false_leaves_the_runtime_untouched(policy: Policy) -> None:
     decide(INCIDENT, policy=fresh, remember=False)
     # Compiled state (the generated pipeline, the rationale plan) may be made; nothing is
     # remembered about the incident.
-    remembered = {
-        name: size
-        for name, size in fresh.runtime.sizes().items()
-        if size and name not in ("native.pipeline", "rationale")
-    }
-    assert remembered == {}
+    assert not any(fresh.runtime.sizes().values())
     assert decide(INCIDENT, policy=fresh, remember=False) is not decide(
         INCIDENT, policy=fresh, remember=False
     )
@@ -75,7 +70,7 @@ def test_the_generated_pipeline_holds_no_text_from_the_rule_files(policy: Policy
             assert rule.id not in source
 
 
-def test_a_runtime_makes_a_value_once_until_cleared() -> None:
+def test_compiled_state_is_made_once_and_outlives_clearing_the_memos() -> None:
     runtime = Runtime()
     made: list[int] = []
 
@@ -85,5 +80,13 @@ def test_a_runtime_makes_a_value_once_until_cleared() -> None:
 
     assert runtime.once("thing", make) == 1
     assert runtime.once("thing", make) == 1
+    runtime.memo("decisions").put("incident", "decision")
     runtime.clear()
-    assert runtime.once("thing", make) == 2
+    assert runtime.once("thing", make) == 1
+    assert runtime.sizes() == {"decisions": 0}
+
+
+def test_making_compiled_state_may_ask_the_runtime_for_memos() -> None:
+    runtime = Runtime()
+    memo = runtime.once("compiled", lambda: runtime.memo("inside"))
+    assert memo is runtime.memo("inside")

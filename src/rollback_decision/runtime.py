@@ -2,9 +2,10 @@
 
 The :class:`~rollback_decision.policy.Policy` owns one :class:`Runtime` (``policy.runtime``).
 Whatever is remembered to decide faster — whole decisions, a table's matches, rationale
-plans, expanded plan parts, the durable engine's ruleset, the verifier's thresholds — lives
-in a named :class:`Memo` of that runtime, bounded, and goes with the policy.
-:meth:`Runtime.clear` forgets all of it; ``decide(..., remember=False)`` uses none of it.
+plans, expanded plan parts — lives in a named :class:`Memo` of that runtime, bounded, and
+goes with the policy; so does what is compiled lazily once per policy (the native engine's
+generated pipeline, the rationale plan, the durable engine's ruleset: :meth:`Runtime.once`).
+:meth:`Runtime.clear` forgets every memo; ``decide(..., remember=False)`` uses none of them.
 No module of the library keeps mutable state of its own.
 """
 
@@ -43,6 +44,12 @@ class Memo(Generic[K, V]):
     def get(self, key: K) -> V | None:
         return self._data.get(key)
 
+    @property
+    def reader(self) -> Callable[[K], V | None]:
+        """``get`` as the underlying dictionary's own method, for hot loops (stays valid
+        across :meth:`clear`)."""
+        return self._data.get
+
     def put(self, key: K, value: V) -> V:
         data = self._data
         if key not in data and len(data) >= self.limit:
@@ -72,7 +79,9 @@ class Runtime:
 
     def __init__(self) -> None:
         self._memos: dict[str, Memo[Any, Any]] = {}
-        self._lock = threading.Lock()
+        self._compiled: dict[str, Any] = {}
+        # Re-entrant: making compiled state (once) may ask for memos.
+        self._lock = threading.RLock()
 
     def memo(self, name: str, limit: int = DEFAULT_LIMIT) -> Memo[Any, Any]:
         """The memo called ``name`` (made on first use, with ``limit`` entries at most)."""
@@ -85,19 +94,19 @@ class Runtime:
         return found
 
     def once(self, name: str, make: Callable[[], V]) -> V:
-        """A value made once per policy (compiled state such as a ruleset), kept until
-        :meth:`clear`."""
-        memo = self.memo(name, 1)
-        found: V | None = memo.get(None)
+        """Compiled state made once per policy (a generated pipeline, a ruleset) and kept for
+        the policy's life: it is part of the policy, not a memory of incidents, so
+        :meth:`clear` keeps it."""
+        found: V | None = self._compiled.get(name)
         if found is None:
             with self._lock:
-                found = memo.get(None)
+                found = self._compiled.get(name)
                 if found is None:
-                    found = memo.put(None, make())
+                    found = self._compiled[name] = make()
         return found
 
     def clear(self) -> None:
-        """Forget everything remembered for this policy."""
+        """Forget everything remembered about incidents decided under this policy."""
         with self._lock:
             for memo in self._memos.values():
                 memo.clear()

@@ -7,14 +7,16 @@ Decision) is shared here, so every engine gives the same decision from the same 
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rollback_decision._models import built
 from rollback_decision.decision import Action, Decision, RationaleStep
 from rollback_decision.errors import DecisionError
-from rollback_decision.facts import Incident
+from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
+from rollback_decision.policy.codegen import Namespace
 from rollback_decision.policy.semantics import outcome
 
 __all__ = [
@@ -39,12 +41,30 @@ def incident_facts(incident: Incident) -> dict[str, Any]:
 
     Lists become tuples: every fact is hashable, like the derived facts tables compute.
     """
-    facts = {k: tuple(v) if type(v) is list else v for k, v in incident.__dict__.items()}
-    del facts["change"]
-    facts.update(
-        (k, tuple(v) if type(v) is list else v) for k, v in incident.change.__dict__.items()
+    return _read_facts(incident)
+
+
+def _facts_reader() -> Callable[[Incident], dict[str, Any]]:
+    """``incident_facts`` as generated code: one dict display over the models' fields."""
+    ns = Namespace()
+    items = []
+    for model, holder in ((Incident, "d"), (Change, "c")):
+        for name, field in model.model_fields.items():
+            if name == "change":
+                continue
+            key = ns.constant(name, "k")
+            listed = typing.get_origin(field.annotation) is list
+            items.append(f"{key}: tuple({holder}[{key}])" if listed else f"{key}: {holder}[{key}]")
+    source = (
+        "def read(i):\n    d = i.__dict__\n    c = d[k_change].__dict__\n"
+        f"    return {{{', '.join(items)}}}\n"
     )
-    return facts
+    ns.values["k_change"] = "change"
+    reader: Callable[[Incident], dict[str, Any]] = ns.compile(source, "read", "<facts>")
+    return reader
+
+
+_read_facts = _facts_reader()
 
 
 def run(policy: Policy, incident: Incident, matcher: Matcher) -> Trace:

@@ -79,6 +79,17 @@ class Pipeline:
             for t in policy.tables
         )
         self.source, self._run = _generate(policy)
+        #: per table, the memo of a collect table's outcomes by match mask (None: not kept)
+        self._memos = tuple(
+            policy.runtime.memo(f"collect.{t.id}")
+            if t.combine is Combine.COLLECT and not copies
+            else None
+            for t, copies in zip(policy.tables, self._copies, strict=True)
+        )
+        empty: dict[int, Any] = {}
+        never: Callable[[int], Any] = empty.get
+        self._readers = tuple(m.reader if m is not None else never for m in self._memos)
+        self._forget = tuple(never for _ in self._memos)
 
     def run(self, facts: dict[str, Any], *, remember: bool = True) -> Trace:
         """The facts after every table and the rules each fired, as ``core.run`` gives them,
@@ -89,27 +100,27 @@ class Pipeline:
         copy facts): it is remembered per set of matches by the policy's runtime, unless
         ``remember`` is false.
         """
-        runtime = self.policy.runtime
-        tables, copies = self.tables, self._copies
-
-        def collect(position: int, mask: int, f: dict[str, Any]) -> tuple[Any, ...]:
-            memo = None
-            if remember and not copies[position]:
-                memo = runtime.memo(f"collect.{position}")
-                found: tuple[Any, ...] | None = memo.get(mask)
-                if found is not None:
-                    return found
-            result = outcome(tables[position], mask_indexes(mask), f)
-            pair = (result.fired, result.values)
-            return memo.put(mask, pair) if memo is not None else pair
-
         try:
-            fired = self._run(facts, collect)
+            if remember:
+                fired = self._run(facts, self._collect_remembered, self._readers)
+            else:
+                fired = self._run(facts, self._collect, self._forget)
         except Undecided as undecided:
             table = self.tables[undecided.position]
             problem = outcome(table, undecided.matches, facts)
             raise DecisionError(table.id, problem.message(table)) from None
         return facts, dict(zip(self.ids, fired, strict=True))
+
+    def _collect(self, position: int, mask: int, facts: dict[str, Any]) -> tuple[Any, ...]:
+        result = outcome(self.tables[position], mask_indexes(mask), facts)
+        return (result.fired, result.values)
+
+    def _collect_remembered(
+        self, position: int, mask: int, facts: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        found = self._collect(position, mask, facts)
+        memo = self._memos[position]
+        return memo.put(mask, found) if memo is not None else found
 
 
 def pipeline(policy: Policy) -> Pipeline:
@@ -122,7 +133,7 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., tuple[Any, ...]]]:
     ns.values["Undecided"] = Undecided
     ns.values["mask_indexes"] = mask_indexes
     local: dict[str, str] = {}
-    lines = ["def run(f, collect):"]
+    lines = ["def run(f, collect, G):"]
     read: set[str] = set()
     for table in policy.tables:
         for rule in table.rules:

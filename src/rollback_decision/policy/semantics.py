@@ -178,8 +178,8 @@ def table_source(
     fired rule indexes. A first-match or unique table sets its outputs' locals from the rule
     that fired and raises ``Undecided(position, matches)`` on a gap or an overlap. A collect
     table computes which rules match as a bit mask and leaves the outputs to
-    ``{collect}(position, mask, f)``, which applies :func:`outcome` (and may remember it)
-    and binds ``o`` to the output values.
+    ``G[position](mask)`` (what is remembered) or else ``{collect}(position, mask, f)``,
+    which applies :func:`outcome`; ``o`` is bound to the output values.
     """
     fired = f"F{position}"
     out: list[str] = []
@@ -198,7 +198,10 @@ def table_source(
         out.append(f"    if {rule.condition}:")
         out.append(f"        m |= {1 << rule.index}")
     if combine is Combine.COLLECT:
-        out.append(f"    {fired}, o = {collect}({position}, m, f)")
+        out.append(f"    r = G[{position}](m)")
+        out.append("    if r is None:")
+        out.append(f"        r = {collect}({position}, m, f)")
+        out.append(f"    {fired}, o = r")
         return out
     # unique: exactly one match
     out.append("    if m & (m - 1) or not m:")
