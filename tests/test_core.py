@@ -149,3 +149,14 @@ def test_public_api_is_explicit() -> None:
     assert sorted(rollback_decision.__all__) == rollback_decision.__all__
     for name in rollback_decision.__all__:
         assert hasattr(rollback_decision, name)
+
+
+def test_the_old_warning_name_is_a_deprecated_alias_of_decision_warning() -> None:
+    from rollback_decision import decision
+
+    assert "Warning" not in rollback_decision.__all__
+    for module in (rollback_decision, decision):
+        with pytest.warns(DeprecationWarning, match="use DecisionWarning"):
+            assert module.Warning is rollback_decision.DecisionWarning  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        _ = rollback_decision.NoSuchName  # type: ignore[attr-defined]

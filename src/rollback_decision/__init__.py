@@ -7,12 +7,15 @@ The pipeline a decision flows through, one module or package per stage::
                                                                → front ends (cli, notebook)
 """
 
+from typing import Any
+
 from rollback_decision.decision import (
     Action,
     Authority,
     Checklist,
     Communication,
     Decision,
+    DecisionWarning,
     Message,
     Monitoring,
     PlanStep,
@@ -20,7 +23,6 @@ from rollback_decision.decision import (
     PostMortem,
     RationaleStep,
     StakeholderGroup,
-    Warning,
 )
 from rollback_decision.engine import decide
 from rollback_decision.errors import (
@@ -53,6 +55,7 @@ __all__ = [
     "DataScenario",
     "Decision",
     "DecisionError",
+    "DecisionWarning",
     "DiffReport",
     "EngineUnavailableError",
     "Incident",
@@ -71,10 +74,23 @@ __all__ = [
     "StakeholderGroup",
     "Symptom",
     "VerifyReport",
-    "Warning",
     "decide",
     "diff_policies",
     "load_policy",
     "parse_incident",
     "verify_policy",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Warning``: the deprecated old name of :class:`DecisionWarning`."""
+    if name == "Warning":
+        import warnings
+
+        warnings.warn(
+            "rollback_decision.Warning is deprecated: use DecisionWarning",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return DecisionWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

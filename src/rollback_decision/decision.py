@@ -6,7 +6,9 @@ A ``Decision`` is immutable and round-trips through JSON
 
 from __future__ import annotations
 
+import warnings as _warnings
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +18,7 @@ __all__ = [
     "Checklist",
     "Communication",
     "Decision",
+    "DecisionWarning",
     "Message",
     "Monitoring",
     "PlanStep",
@@ -23,7 +26,6 @@ __all__ = [
     "PostMortem",
     "RationaleStep",
     "StakeholderGroup",
-    "Warning",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -115,7 +117,7 @@ class Monitoring(BaseModel):
     section: str
 
 
-class Warning(BaseModel):
+class DecisionWarning(BaseModel):
     """A prerequisite the facts show as unmet or unknown."""
 
     model_config = _FROZEN
@@ -210,7 +212,7 @@ class Decision(BaseModel):
     plan: list[PlanStep] = Field(default_factory=list)
     checklists: list[Checklist] = Field(default_factory=list)
     monitoring: list[Monitoring] = Field(default_factory=list)
-    warnings: list[Warning] = Field(default_factory=list)
+    warnings: list[DecisionWarning] = Field(default_factory=list)
     communication: Communication | None = None
     policy: PolicyIdentity
 
@@ -218,3 +220,15 @@ class Decision(BaseModel):
     def rule_ids(self) -> list[str]:
         """The ids of the rules that made this decision, in order."""
         return [step.rule_id for step in self.rationale]
+
+
+def __getattr__(name: str) -> Any:
+    """``Warning``: the old name of :class:`DecisionWarning` (it shadowed the builtin)."""
+    if name == "Warning":
+        _warnings.warn(
+            "rollback_decision.decision.Warning is deprecated: use DecisionWarning",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return DecisionWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,12 +21,12 @@ from typing import Any
 from rollback_decision.decision import (
     Checklist,
     Communication,
+    DecisionWarning,
     Message,
     Monitoring,
     PlanStep,
     PostMortem,
     StakeholderGroup,
-    Warning,
 )
 from rollback_decision.errors import did_you_mean
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
@@ -168,7 +168,7 @@ class PlanCatalogue:
             return facts.get(name) or ()
 
         warnings = [
-            Warning.model_construct(id=wid, section=section, text=text.render(value))
+            DecisionWarning.model_construct(id=wid, section=section, text=text.render(value))
             for wid in ids("plan_warnings")
             for section, text in (self.warnings[wid],)
         ]
