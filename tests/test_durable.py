@@ -13,7 +13,7 @@ import sys
 import threading
 import tomllib
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
@@ -36,8 +36,6 @@ from rollback_decision.facts import (
 )
 from rollback_decision.policy import CompiledRule, CompiledTable
 from rollback_decision.policy.conditions import (
-    COMPARISONS,
-    LIST_TESTS,
     AllOf,
     AnyOf,
     Condition,
@@ -47,6 +45,7 @@ from rollback_decision.policy.conditions import (
     facts_read,
 )
 from rollback_decision.policy.conditions import Test as Check
+from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.types import FactType
 from tests.scenario_table import load_scenarios, mismatches
@@ -336,44 +335,34 @@ def _value(rng: random.Random, fact: str) -> Any:
     return [rng.choice(domain) for _ in range(rng.choice([0, 0, 1, 2, 3]))]
 
 
+def _operand(rng: random.Random, fact: str) -> Any:
+    """A literal of any shape; the operators' own type rules decide which ones fit."""
+    shapes: list[Callable[[], Any]] = [
+        lambda: _value(rng, fact),
+        lambda: [_value(rng, fact) for _ in range(2)],
+        lambda: rng.choice(NUMBERS),
+        lambda: rng.sample(sorted(ENUM), rng.choice([0, 1, 2, 3])),
+        lambda: rng.random() < 0.5,
+        lambda: rng.choice([0, 1, 2, 3]),
+    ]
+    return rng.choice(shapes)()
+
+
 def _test(rng: random.Random) -> Check:
+    """A random test that the operator registry's type rules accept (so every operator,
+    against a literal and against another fact, is drawn wherever it applies)."""
     while True:
         fact = rng.choice(sorted(TYPES))
-        kind = TYPES[fact].kind
-        op = rng.choice([*COMPARISONS, *LIST_TESTS])
-        against_fact = rng.random() < 0.25
-        if op in ("lt", "le", "gt", "ge"):
-            if kind not in ("number", "integer"):
-                continue
-            if against_fact:
-                return Check(fact, op, Operand(fact=rng.choice(["n", "m", "k"])))
-            return Check(fact, op, Operand(value=rng.choice(NUMBERS)))
-        if op in ("any_of", "all_of", "none_of", "subset_of"):
-            if kind != "list":
-                continue
-            if against_fact:
-                return Check(fact, op, Operand(fact=rng.choice(["xs", "ys"])))
-            values = rng.sample(sorted(ENUM), rng.choice([0, 1, 2, 3]))
-            return Check(fact, op, Operand(value=values))
-        if op == "empty":
-            if kind != "list":
-                continue
-            return Check(fact, op, Operand(value=rng.random() < 0.5))
-        if op == "min_size":
-            if kind != "list":
-                continue
-            return Check(fact, op, Operand(value=rng.choice([0, 1, 2, 3])))
-        if op in ("in", "not_in"):
-            if kind == "list":
-                continue
-            if against_fact and kind == "enum":
-                return Check(fact, op, Operand(fact=rng.choice(["xs", "ys"])))
-            return Check(fact, op, Operand(value=[_value(rng, fact) for _ in range(2)]))
-        # eq, ne
-        if against_fact:
-            same = [f for f in TYPES if TYPES[f].kind == kind]
-            return Check(fact, op, Operand(fact=rng.choice(same)))
-        return Check(fact, op, Operand(value=_value(rng, fact)))
+        op = rng.choice(sorted(OPERATORS))
+        rule = OPERATORS[op]
+        if rule.fact_source is not None and rng.random() < 0.25:
+            other = rng.choice(sorted(TYPES))
+            if rule.type_problem(fact, TYPES[fact], None, TYPES[other]) is None:
+                return Check(fact, op, Operand(fact=other))
+            continue
+        value = _operand(rng, fact)
+        if rule.type_problem(fact, TYPES[fact], value, None) is None:
+            return Check(fact, op, Operand(value=value))
 
 
 def _condition(rng: random.Random, depth: int = 0) -> Condition:
@@ -434,6 +423,15 @@ def _ruleset(
     return ruleset
 
 
+def test_the_random_conditions_draw_every_operator_of_the_registry_both_ways() -> None:
+    rng = random.Random(0)
+    drawn = {(t.op, t.operand.fact is not None) for t in (_test(rng) for _ in range(2000))}
+    expected = {(name, False) for name in OPERATORS} | {
+        (name, True) for name, op in OPERATORS.items() if op.fact_source is not None
+    }
+    assert drawn == expected
+
+
 @needs_durable
 @pytest.mark.parametrize("seed", range(4))
 def test_every_operator_translates_exactly_as_the_native_compile_evaluates(seed: int) -> None:
@@ -490,7 +488,7 @@ def test_priorities_are_distinct_and_never_wrap(
     assert len(set(priorities)) == len(priorities)
     assert min(priorities) >= 1
     assert max(priorities) <= 0xFFFF
-    monkeypatch.setattr(durable, "MAX_PRIORITY", 3)
+    monkeypatch.setattr(durable.ruleset, "MAX_PRIORITY", 3)
     table = _table("many", [Check("flag", "eq", Operand(value=True))] * 4)
     with pytest.raises(durable.DurableTranslationError, match="no distinct durable-rules"):
         durable.DurableRuleset("test_durable_many", [table], TYPES)
