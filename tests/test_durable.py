@@ -2,7 +2,7 @@
 
 Differential tests (both engines, the whole Decision compared), the translator against the
 native compile of random conditions, and one test per failure mode of durable-rules 2.0.28
-that the engine handles on purpose (see rollback_decision/engine/durable.py).
+that the engine handles on purpose (see rollback_decision/engine/durable/).
 """
 
 from __future__ import annotations
