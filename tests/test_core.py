@@ -161,7 +161,9 @@ def test_the_old_warning_name_is_a_deprecated_alias_of_decision_warning() -> Non
 
     assert "Warning" not in rollback_decision.__all__
     for module in (rollback_decision, decision):
-        with pytest.warns(DeprecationWarning, match="use DecisionWarning"):
+        with pytest.warns(
+            DeprecationWarning, match="Warning is deprecated .*: use DecisionWarning"
+        ):
             assert module.Warning is rollback_decision.DecisionWarning
-    with pytest.raises(AttributeError):
-        _ = rollback_decision.NoSuchName
+    with pytest.raises(AttributeError, match="module 'rollback_decision' has no attribute 'Nope'"):
+        _ = rollback_decision.Nope

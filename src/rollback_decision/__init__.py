@@ -7,8 +7,6 @@ The pipeline a decision flows through, one module or package per stage::
                                                                → front ends (cli, notebook)
 """
 
-from typing import Any
-
 from rollback_decision.decision import (
     Action,
     Authority,
@@ -23,6 +21,7 @@ from rollback_decision.decision import (
     PostMortem,
     RationaleStep,
     StakeholderGroup,
+    deprecated_names,
 )
 from rollback_decision.engine import decide
 from rollback_decision.errors import (
@@ -81,16 +80,4 @@ __all__ = [
     "verify_policy",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """``Warning``: the deprecated old name of :class:`DecisionWarning`."""
-    if name == "Warning":
-        import warnings
-
-        warnings.warn(
-            "rollback_decision.Warning is deprecated: use DecisionWarning",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return DecisionWarning
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = deprecated_names(__name__)  # the deprecated Warning

@@ -7,6 +7,7 @@ A ``Decision`` is immutable and round-trips through JSON
 from __future__ import annotations
 
 import warnings as _warnings
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -222,13 +223,21 @@ class Decision(BaseModel):
         return [step.rule_id for step in self.rationale]
 
 
-def __getattr__(name: str) -> Any:
-    """``Warning``: the old name of :class:`DecisionWarning` (it shadowed the builtin)."""
-    if name == "Warning":
-        _warnings.warn(
-            "rollback_decision.decision.Warning is deprecated: use DecisionWarning",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return DecisionWarning
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def deprecated_names(module: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving the deprecated ``Warning`` (the old name of
+    :class:`DecisionWarning`, which shadowed the builtin) with a ``DeprecationWarning``."""
+
+    def __getattr__(name: str) -> Any:
+        if name == "Warning":
+            _warnings.warn(
+                f"{module}.Warning is deprecated (it shadows the builtin): use DecisionWarning",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return DecisionWarning
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+__getattr__ = deprecated_names(__name__)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rollback_decision.policy import CompiledTable, Policy
+from rollback_decision.policy import CompiledRule, CompiledTable, Policy
 from rollback_decision.verify.incidents import minimal_mapping
 from rollback_decision.verify.report import Finding
 from rollback_decision.verify.walk import Walk
 
-__all__ = ["structural"]
+__all__ = ["structural", "unreachable"]
 
 
 def structural(
@@ -19,6 +19,8 @@ def structural(
     label: str = "",
     tables: Sequence[CompiledTable] | None = None,
 ) -> list[Finding]:
+    """The gaps and overlaps the walk met in policy ``p``'s tables, and its rules that never
+    fired (shadowed by an earlier rule, or unreachable); ``label`` prefixes each subject."""
     out: list[Finding] = []
     for found in walk.findings:
         if found.policy != p:
@@ -26,14 +28,12 @@ def structural(
         table = policy.table(found.table)
         if found.kind == "gap":
             message = f"no rule of this {table.combine}-match table decides"
-            rules = ""
         else:
             message = f"several rules of this unique table match: {', '.join(found.rules)}"
-            rules = ""
         out.append(
             Finding(
                 kind="gap" if found.kind == "gap" else "overlap",
-                subject=f"{label}table {found.table!r}{rules}",
+                subject=f"{label}table {found.table!r}",
                 message=message,
                 count=found.example.weight,
                 example=minimal_mapping(found.example.assignment),
@@ -63,14 +63,23 @@ def structural(
             else:
                 extra = " (or only where an earlier table left a gap)" if undecided else ""
                 out.append(
-                    Finding(
-                        kind="unreachable",
-                        subject=f"{label}rule {rule.id!r}",
-                        message=f"never fires: its condition holds for no incident that reaches "
-                        f"table {table.id!r}{extra}",
-                        count=0,
-                        example=None,
-                        section=rule.section,
+                    unreachable(
+                        rule,
+                        f"its condition holds for no incident that reaches table {table.id!r}"
+                        f"{extra}",
+                        label,
                     )
                 )
     return out
+
+
+def unreachable(rule: CompiledRule, why: str, label: str = "") -> Finding:
+    """A rule that never fires, and ``why``."""
+    return Finding(
+        kind="unreachable",
+        subject=f"{label}rule {rule.id!r}",
+        message=f"never fires: {why}",
+        count=0,
+        example=None,
+        section=rule.section,
+    )

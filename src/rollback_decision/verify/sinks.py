@@ -13,7 +13,7 @@ from rollback_decision.facts import Incident
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.semantics import Aggregate, Combine
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs, value_classes
-from rollback_decision.verify.findings import structural
+from rollback_decision.verify.findings import structural, unreachable
 from rollback_decision.verify.report import Finding
 from rollback_decision.verify.walk import Walk, WalkClass
 
@@ -100,17 +100,10 @@ def check_sinks(
                 if fired and not copies:
                     break
             if not fired:
-                findings.append(
-                    Finding(
-                        kind="unreachable",
-                        subject=f"rule {rule.id!r}",
-                        message=f"never fires: its condition holds for no reachable decision "
-                        f"and facts of table {table.id!r}",
-                        count=0,
-                        example=None,
-                        section=rule.section,
-                    )
+                why = (
+                    f"its condition holds for no reachable decision and facts of table {table.id!r}"
                 )
+                findings.append(unreachable(rule, why))
         for name in table.outputs:
             made[name] = _reachable(
                 table.aggregates[name],

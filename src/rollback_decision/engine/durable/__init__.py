@@ -116,9 +116,6 @@ from rollback_decision.engine.durable.encoding import order_key, tag
 from rollback_decision.engine.durable.errors import (
     DURABLE_VERSION,
     INSTALL_HINT,
-    MAX_BRANCHES,
-    MAX_MESSAGE_KEYS,
-    MAX_PRIORITY,
     MAX_SESSIONS,
     DurableEngineError,
     DurableTranslationError,
@@ -131,9 +128,6 @@ from rollback_decision.policy import Policy
 __all__ = [
     "DURABLE_VERSION",
     "INSTALL_HINT",
-    "MAX_BRANCHES",
-    "MAX_MESSAGE_KEYS",
-    "MAX_PRIORITY",
     "MAX_SESSIONS",
     "DurableEngineError",
     "DurableRuleset",

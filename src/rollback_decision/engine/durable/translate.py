@@ -38,30 +38,26 @@ TRUE: Json = True  # constants of the translation, folded away before they reach
 FALSE: Json = False
 
 
-def every(parts: Iterable[Json]) -> Json:
-    """The conjunction of ``parts`` (``$and``), with constants folded away."""
+def _fold(parts: Iterable[Json], joiner: str, unit: Json, absorbing: Json) -> Json:
     out: list[Json] = []
     for part in parts:
-        if part is FALSE:
-            return FALSE
-        if part is not TRUE:
-            out.extend(part["$and"] if isinstance(part, dict) and "$and" in part else [part])
+        if part is absorbing:
+            return absorbing
+        if part is not unit:
+            out.extend(part[joiner] if isinstance(part, dict) and joiner in part else [part])
     if not out:
-        return TRUE
-    return out[0] if len(out) == 1 else {"$and": out}
+        return unit
+    return out[0] if len(out) == 1 else {joiner: out}
+
+
+def every(parts: Iterable[Json]) -> Json:
+    """The conjunction of ``parts`` (``$and``), with constants folded away."""
+    return _fold(parts, "$and", TRUE, FALSE)
 
 
 def some(parts: Iterable[Json]) -> Json:
     """The disjunction of ``parts`` (``$or``), with constants folded away."""
-    out: list[Json] = []
-    for part in parts:
-        if part is TRUE:
-            return TRUE
-        if part is not FALSE:
-            out.extend(part["$or"] if isinstance(part, dict) and "$or" in part else [part])
-    if not out:
-        return FALSE
-    return out[0] if len(out) == 1 else {"$or": out}
+    return _fold(parts, "$or", FALSE, TRUE)
 
 
 class Translator:
