@@ -423,6 +423,13 @@ def _ruleset(
     return ruleset
 
 
+def test_a_list_fact_in_a_list_of_lists_compiles_as_facts_hold_lists() -> None:
+    # The type rule allows it; the compiled operand holds the member lists as tuples.
+    predicate = compile_condition(Check("xs", "in", Operand(value=[["p"], ["q", "r"]])))
+    assert predicate({"xs": ("q", "r")})
+    assert not predicate({"xs": ("p", "q")})
+
+
 def test_the_random_conditions_draw_every_operator_of_the_registry_both_ways() -> None:
     rng = random.Random(0)
     drawn = {(t.op, t.operand.fact is not None) for t in (_test(rng) for _ in range(2000))}

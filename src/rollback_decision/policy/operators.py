@@ -14,7 +14,8 @@ An :class:`Operator` carries:
   another fact): the exact durable-rules expressions for "holds" and "fails", written with the
   primitives of a :class:`DurableTarget` (see :mod:`rollback_decision.engine.durable`).
 
-Adding an operator is one entry in :data:`OPERATORS` (and its tests).
+Adding an operator is one entry in :data:`OPERATORS` (and its tests); a meaning no operator
+has yet is written beside the others in :mod:`.operator_forms`.
 Ordering operators on a null fact are false: "unknown" is never "less than".
 """
 
