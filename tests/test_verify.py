@@ -7,6 +7,7 @@ import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from rollback_decision.cli import main
 from rollback_decision.engine import native
 from rollback_decision.engine.core import assemble, run
 from rollback_decision.invariants import authority_rank, check_incident, get_invariant
-from rollback_decision.policy import CompiledTable
+from rollback_decision.policy import CompiledRule, CompiledTable
+from rollback_decision.policy.conditions import Operand, compile_condition, facts_read
+from rollback_decision.policy.conditions import Test as Check
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.verify import Finding, VerifyReport, verify_policy
 from rollback_decision.verify.domains import FactSpace
@@ -243,6 +246,46 @@ def test_authority_ranks_are_compiled_from_the_rule_files(rules_copy: Path) -> N
     top = next(ident for ident, rank in policy.authority_ranks.items() if rank == 4)
     assert edited.authority_ranks == {**policy.authority_ranks, top: 40}
     assert authority_rank(edited, edited.authorities[top]) == 40
+
+
+def test_each_operator_splits_the_space_where_its_tests_tell_incidents_apart(
+    policy: Policy,
+) -> None:
+    trio = ["critical_production_errors", "data_corruption", "security_vulnerability"]
+    tests = [
+        Check("symptoms", "all_of", Operand(value=trio)),
+        Check("components", "min_size", Operand(value=2)),
+        Check("fix_forward_eta_minutes", "lt", Operand(value=7.5)),
+        Check("rollback_eta_minutes", "in", Operand(value=[3, 4])),
+    ]
+    rules = tuple(
+        CompiledRule(
+            id=f"r{i}",
+            index=i,
+            section="",
+            condition=test,
+            predicate=compile_condition(test),
+            sets=(),
+            because=None,
+            if_not=None,
+            reads=facts_read(test),
+        )
+        for i, test in enumerate(tests)
+    )
+    table = CompiledTable(
+        id="t",
+        section="",
+        combine=Combine.COLLECT,
+        outputs=MappingProxyType({}),
+        aggregates=MappingProxyType({}),
+        rules=rules,
+    )
+    space = FactSpace([policy], [[table]])
+    assert any(set(trio) <= set(v) for v in space.domains["symptoms"].values or ())
+    assert max(len(v) for v in space.domains["components"].values or ()) >= 2
+    assert space.number_thresholds("fix_forward_eta_minutes") == {7.5}
+    assert space.number_thresholds("rollback_eta_minutes") == {3.0, 4.0}
+    assert space.list_sets("symptoms") == (frozenset(trio),)
 
 
 class TestCommand:
