@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from rollback_decision.facts import (
     Symptom,
     parse_incident,
 )
-from rollback_decision.policy import CompiledRule, CompiledTable
+from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.conditions import (
     AllOf,
     AnyOf,
@@ -42,12 +41,11 @@ from rollback_decision.policy.conditions import (
     Not,
     Operand,
     compile_condition,
-    facts_read,
 )
 from rollback_decision.policy.conditions import Test as Check
 from rollback_decision.policy.operators import OPERATORS
-from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.types import FactType
+from tests.compiled import table_of
 from tests.scenario_table import load_scenarios, mismatches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -379,37 +377,7 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _predicate(condition: Condition) -> Any:
-    """The native predicate; an operator the language lacks (to test refusals) never holds."""
-    try:
-        return compile_condition(condition)
-    except KeyError:
-        return lambda facts: False
-
-
-def _table(table_id: str, conditions: list[Condition], combine: str = "collect") -> CompiledTable:
-    rules = tuple(
-        CompiledRule(
-            id=f"{table_id}.{i}",
-            index=i,
-            section="",
-            condition=condition,
-            predicate=_predicate(condition),
-            sets=(),
-            because=None,
-            if_not=None,
-            reads=facts_read(condition),
-        )
-        for i, condition in enumerate(conditions)
-    )
-    return CompiledTable(
-        id=table_id,
-        section="",
-        combine=Combine(combine),
-        outputs=MappingProxyType({}),
-        aggregates=MappingProxyType({}),
-        rules=rules,
-    )
+_table = table_of
 
 
 _NAMES = iter(range(10**9))

@@ -7,7 +7,6 @@ import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -18,14 +17,15 @@ from rollback_decision.cli import main
 from rollback_decision.engine import native
 from rollback_decision.engine.core import assemble, run
 from rollback_decision.invariants import authority_rank, check_incident, get_invariant
-from rollback_decision.policy import CompiledRule, CompiledTable
-from rollback_decision.policy.conditions import Operand, compile_condition, facts_read
+from rollback_decision.policy import CompiledTable
+from rollback_decision.policy.conditions import Operand
 from rollback_decision.policy.conditions import Test as Check
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.verify import Finding, VerifyReport, verify_policy
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.incidents import incident_from_assignment
 from rollback_decision.verify.walk import Walk, split_tables
+from tests.compiled import table_of
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken_rules"
 CASES = sorted(p.stem for p in BROKEN.glob("*.yaml"))
@@ -258,28 +258,7 @@ def test_each_operator_splits_the_space_where_its_tests_tell_incidents_apart(
         Check("fix_forward_eta_minutes", "lt", Operand(value=7.5)),
         Check("rollback_eta_minutes", "in", Operand(value=[3, 4])),
     ]
-    rules = tuple(
-        CompiledRule(
-            id=f"r{i}",
-            index=i,
-            section="",
-            condition=test,
-            predicate=compile_condition(test),
-            sets=(),
-            because=None,
-            if_not=None,
-            reads=facts_read(test),
-        )
-        for i, test in enumerate(tests)
-    )
-    table = CompiledTable(
-        id="t",
-        section="",
-        combine=Combine.COLLECT,
-        outputs=MappingProxyType({}),
-        aggregates=MappingProxyType({}),
-        rules=rules,
-    )
+    table = table_of("t", tests)
     space = FactSpace([policy], [[table]])
     assert any(set(trio) <= set(v) for v in space.domains["symptoms"].values or ())
     assert max(len(v) for v in space.domains["components"].values or ()) >= 2
