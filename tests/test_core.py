@@ -134,10 +134,15 @@ def test_editing_a_rule_file_changes_the_content_hash(rules_copy: Path, policy: 
 
 
 def test_decide_is_deterministic_across_threads(policy: Policy) -> None:
-    serial = [decide(data, policy=policy) for data in INCIDENTS]
+    # remember=False: every call works its decision out afresh, so equal answers are equal
+    # computations, not one remembered object compared with itself.
+    serial = [decide(data, policy=policy, remember=False) for data in INCIDENTS]
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(5):
-            assert list(pool.map(lambda d: decide(d, policy=policy), INCIDENTS)) == serial
+            fresh = pool.map(lambda d: decide(d, policy=policy, remember=False), INCIDENTS)
+            assert list(fresh) == serial
+        remembered = pool.map(lambda d: decide(d, policy=policy), INCIDENTS)
+        assert list(remembered) == serial
 
 
 def test_shipped_rules_are_found_and_compiled_once() -> None:
@@ -149,3 +154,16 @@ def test_public_api_is_explicit() -> None:
     assert sorted(rollback_decision.__all__) == rollback_decision.__all__
     for name in rollback_decision.__all__:
         assert hasattr(rollback_decision, name)
+
+
+def test_the_old_warning_name_is_a_deprecated_alias_of_decision_warning() -> None:
+    from rollback_decision import decision
+
+    assert "Warning" not in rollback_decision.__all__
+    for module in (rollback_decision, decision):
+        with pytest.warns(
+            DeprecationWarning, match="Warning is deprecated .*: use DecisionWarning"
+        ):
+            assert module.Warning is rollback_decision.DecisionWarning
+    with pytest.raises(AttributeError, match="module 'rollback_decision' has no attribute 'Nope'"):
+        _ = rollback_decision.Nope

@@ -2,7 +2,7 @@
 
 Differential tests (both engines, the whole Decision compared), the translator against the
 native compile of random conditions, and one test per failure mode of durable-rules 2.0.28
-that the engine handles on purpose (see rollback_decision/engine/durable.py).
+that the engine handles on purpose (see rollback_decision/engine/durable/).
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import sys
 import threading
 import tomllib
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -34,21 +33,19 @@ from rollback_decision.facts import (
     Symptom,
     parse_incident,
 )
-from rollback_decision.policy import CompiledRule, CompiledTable
+from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.conditions import (
-    COMPARISONS,
-    LIST_TESTS,
     AllOf,
     AnyOf,
     Condition,
     Not,
     Operand,
     compile_condition,
-    facts_read,
 )
 from rollback_decision.policy.conditions import Test as Check
-from rollback_decision.policy.semantics import Combine
+from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType
+from tests.compiled import table_of
 from tests.scenario_table import load_scenarios, mismatches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -336,44 +333,34 @@ def _value(rng: random.Random, fact: str) -> Any:
     return [rng.choice(domain) for _ in range(rng.choice([0, 0, 1, 2, 3]))]
 
 
+def _operand(rng: random.Random, fact: str) -> Any:
+    """A literal of any shape; the operators' own type rules decide which ones fit."""
+    shapes: list[Callable[[], Any]] = [
+        lambda: _value(rng, fact),
+        lambda: [_value(rng, fact) for _ in range(2)],
+        lambda: rng.choice(NUMBERS),
+        lambda: rng.sample(sorted(ENUM), rng.choice([0, 1, 2, 3])),
+        lambda: rng.random() < 0.5,
+        lambda: rng.choice([0, 1, 2, 3]),
+    ]
+    return rng.choice(shapes)()
+
+
 def _test(rng: random.Random) -> Check:
+    """A random test that the operator registry's type rules accept (so every operator,
+    against a literal and against another fact, is drawn wherever it applies)."""
     while True:
         fact = rng.choice(sorted(TYPES))
-        kind = TYPES[fact].kind
-        op = rng.choice([*COMPARISONS, *LIST_TESTS])
-        against_fact = rng.random() < 0.25
-        if op in ("lt", "le", "gt", "ge"):
-            if kind not in ("number", "integer"):
-                continue
-            if against_fact:
-                return Check(fact, op, Operand(fact=rng.choice(["n", "m", "k"])))
-            return Check(fact, op, Operand(value=rng.choice(NUMBERS)))
-        if op in ("any_of", "all_of", "none_of", "subset_of"):
-            if kind != "list":
-                continue
-            if against_fact:
-                return Check(fact, op, Operand(fact=rng.choice(["xs", "ys"])))
-            values = rng.sample(sorted(ENUM), rng.choice([0, 1, 2, 3]))
-            return Check(fact, op, Operand(value=values))
-        if op == "empty":
-            if kind != "list":
-                continue
-            return Check(fact, op, Operand(value=rng.random() < 0.5))
-        if op == "min_size":
-            if kind != "list":
-                continue
-            return Check(fact, op, Operand(value=rng.choice([0, 1, 2, 3])))
-        if op in ("in", "not_in"):
-            if kind == "list":
-                continue
-            if against_fact and kind == "enum":
-                return Check(fact, op, Operand(fact=rng.choice(["xs", "ys"])))
-            return Check(fact, op, Operand(value=[_value(rng, fact) for _ in range(2)]))
-        # eq, ne
-        if against_fact:
-            same = [f for f in TYPES if TYPES[f].kind == kind]
-            return Check(fact, op, Operand(fact=rng.choice(same)))
-        return Check(fact, op, Operand(value=_value(rng, fact)))
+        op = rng.choice(sorted(OPERATORS))
+        rule = OPERATORS[op]
+        if rule.fact_source is not None and rng.random() < 0.25:
+            other = rng.choice(sorted(TYPES))
+            if rule.type_problem(fact, TYPES[fact], None, TYPES[other]) is None:
+                return Check(fact, op, Operand(fact=other))
+            continue
+        value = _operand(rng, fact)
+        if rule.type_problem(fact, TYPES[fact], value, None) is None:
+            return Check(fact, op, Operand(value=value))
 
 
 def _condition(rng: random.Random, depth: int = 0) -> Condition:
@@ -390,37 +377,7 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _predicate(condition: Condition) -> Any:
-    """The native predicate; an operator the language lacks (to test refusals) never holds."""
-    try:
-        return compile_condition(condition)
-    except KeyError:
-        return lambda facts: False
-
-
-def _table(table_id: str, conditions: list[Condition], combine: str = "collect") -> CompiledTable:
-    rules = tuple(
-        CompiledRule(
-            id=f"{table_id}.{i}",
-            index=i,
-            section="",
-            condition=condition,
-            predicate=_predicate(condition),
-            sets=(),
-            because=None,
-            if_not=None,
-            reads=facts_read(condition),
-        )
-        for i, condition in enumerate(conditions)
-    )
-    return CompiledTable(
-        id=table_id,
-        section="",
-        combine=Combine(combine),
-        outputs=MappingProxyType({}),
-        aggregates=MappingProxyType({}),
-        rules=rules,
-    )
+_table = table_of
 
 
 _NAMES = iter(range(10**9))
@@ -432,6 +389,22 @@ def _ruleset(
     ruleset = durable.DurableRuleset(f"test_durable_{next(_NAMES)}", tables, types)
     ruleset.register()
     return ruleset
+
+
+def test_a_list_fact_in_a_list_of_lists_compiles_as_facts_hold_lists() -> None:
+    # The type rule allows it; the compiled operand holds the member lists as tuples.
+    predicate = compile_condition(Check("xs", "in", Operand(value=[["p"], ["q", "r"]])))
+    assert predicate({"xs": ("q", "r")})
+    assert not predicate({"xs": ("p", "q")})
+
+
+def test_the_random_conditions_draw_every_operator_of_the_registry_both_ways() -> None:
+    rng = random.Random(0)
+    drawn = {(t.op, t.operand.fact is not None) for t in (_test(rng) for _ in range(2000))}
+    expected = {(name, False) for name in OPERATORS} | {
+        (name, True) for name, op in OPERATORS.items() if op.fact_source is not None
+    }
+    assert drawn == expected
 
 
 @needs_durable
@@ -490,7 +463,7 @@ def test_priorities_are_distinct_and_never_wrap(
     assert len(set(priorities)) == len(priorities)
     assert min(priorities) >= 1
     assert max(priorities) <= 0xFFFF
-    monkeypatch.setattr(durable, "MAX_PRIORITY", 3)
+    monkeypatch.setattr(durable.ruleset, "MAX_PRIORITY", 3)
     table = _table("many", [Check("flag", "eq", Operand(value=True))] * 4)
     with pytest.raises(durable.DurableTranslationError, match="no distinct durable-rules"):
         durable.DurableRuleset("test_durable_many", [table], TYPES)

@@ -3,21 +3,29 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-from rollback_decision import DecisionError, Incident, Policy, decide, load_policy
+from rollback_decision import Decision, DecisionError, Incident, Policy, decide, load_policy
 from rollback_decision.cli import main
 from rollback_decision.engine import native
-from rollback_decision.engine.core import run
-from rollback_decision.invariants import check_incident
-from rollback_decision.space import FactSpace, Walk, incident_from_assignment, split_tables
+from rollback_decision.engine.core import assemble, run
+from rollback_decision.invariants import authority_rank, check_incident, get_invariant
+from rollback_decision.policy import CompiledTable
+from rollback_decision.policy.conditions import Operand
+from rollback_decision.policy.conditions import Test as Check
+from rollback_decision.policy.semantics import Combine
 from rollback_decision.verify import Finding, VerifyReport, verify_policy
+from rollback_decision.verify.domains import FactSpace
+from rollback_decision.verify.incidents import incident_from_assignment
+from rollback_decision.verify.walk import Walk, split_tables
+from tests.compiled import table_of
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken_rules"
 CASES = sorted(p.stem for p in BROKEN.glob("*.yaml"))
@@ -187,6 +195,76 @@ def test_verify_accepts_a_matcher(broken: Callable[[str], tuple[Policy, VerifyRe
     report = verify_policy(policy, engine=native.match)
     assert report.engine == "match"
     assert [f.to_dict() for f in report.findings] == [f.to_dict() for f in by_name.findings]
+
+
+def _flaky(policy: Policy) -> Callable[[CompiledTable, Mapping[str, Any]], Sequence[int]]:
+    """A matcher that forgets every other time what the last table of ``policy`` matched."""
+    last = policy.tables[-1]
+    assert last.combine is Combine.COLLECT  # an empty collection is a valid answer
+    asked = itertools.count()
+
+    def flaky(table: CompiledTable, facts: Mapping[str, Any]) -> Sequence[int]:
+        if table.id == last.id and next(asked) % 2:
+            return ()
+        return native.match(table, facts)
+
+    return flaky
+
+
+def test_a_nondeterministic_engine_is_caught_by_verify(policy: Policy) -> None:
+    report = verify_policy(policy, engine=_flaky(policy))
+    found = [f for f in report.findings if f.kind == "invariant"]
+    assert [f.subject for f in found] == ["invariant 'decision_is_deterministic'"]
+    assert found[0].message == "deciding the same incident twice gave different decisions"
+    assert found[0].count > 0
+
+
+def test_the_determinism_invariant_decides_afresh(policy: Policy) -> None:
+    invariant = get_invariant("decision_is_deterministic")
+    flaky = _flaky(policy)
+
+    def decide_flakily(incident: Incident) -> Decision:
+        return assemble(policy, run(policy, incident, flaky), remember=False)
+
+    incident = Incident.model_validate({"related_to_deployment": True})
+    decision = decide_flakily(incident)
+    assert invariant.check(policy, incident, decision, decide_flakily) is not None
+    # By default it decides again without any memo: a remembered decision is not enough.
+    assert invariant.check(policy, incident, decide(incident, policy=policy)) is None
+
+
+def test_authority_ranks_are_compiled_from_the_rule_files(rules_copy: Path) -> None:
+    policy = load_policy()
+    for ident, row in policy.authorities.items():
+        assert authority_rank(policy, row) == policy.authority_ranks[ident]
+    assert authority_rank(policy, None) == 0
+    path = rules_copy / "authority.yaml"
+    text = path.read_text("utf-8")
+    assert text.count("    rank: 4\n") == 1
+    path.write_text(text.replace("    rank: 4\n", "    rank: 40\n"), "utf-8")
+    edited = load_policy(rules_copy)
+    top = next(ident for ident, rank in policy.authority_ranks.items() if rank == 4)
+    assert edited.authority_ranks == {**policy.authority_ranks, top: 40}
+    assert authority_rank(edited, edited.authorities[top]) == 40
+
+
+def test_each_operator_splits_the_space_where_its_tests_tell_incidents_apart(
+    policy: Policy,
+) -> None:
+    trio = ["critical_production_errors", "data_corruption", "security_vulnerability"]
+    tests = [
+        Check("symptoms", "all_of", Operand(value=trio)),
+        Check("components", "min_size", Operand(value=2)),
+        Check("fix_forward_eta_minutes", "lt", Operand(value=7.5)),
+        Check("rollback_eta_minutes", "in", Operand(value=[3, 4])),
+    ]
+    table = table_of("t", tests)
+    space = FactSpace([policy], [[table]])
+    assert any(set(trio) <= set(v) for v in space.domains["symptoms"].values or ())
+    assert max(len(v) for v in space.domains["components"].values or ()) >= 2
+    assert space.number_thresholds("fix_forward_eta_minutes") == {7.5}
+    assert space.number_thresholds("rollback_eta_minutes") == {3.0, 4.0}
+    assert space.list_sets("symptoms") == (frozenset(trio),)
 
 
 class TestCommand:

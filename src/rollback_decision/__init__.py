@@ -13,6 +13,7 @@ from rollback_decision.decision import (
     Checklist,
     Communication,
     Decision,
+    DecisionWarning,
     Message,
     Monitoring,
     PlanStep,
@@ -20,7 +21,7 @@ from rollback_decision.decision import (
     PostMortem,
     RationaleStep,
     StakeholderGroup,
-    Warning,
+    deprecated_names,
 )
 from rollback_decision.engine import decide
 from rollback_decision.errors import (
@@ -55,6 +56,7 @@ __all__ = [
     "DataScenario",
     "Decision",
     "DecisionError",
+    "DecisionWarning",
     "DiffReport",
     "EngineUnavailableError",
     "Incident",
@@ -75,10 +77,11 @@ __all__ = [
     "Symptom",
     "TimelineError",
     "VerifyReport",
-    "Warning",
     "decide",
     "diff_policies",
     "load_policy",
     "parse_incident",
     "verify_policy",
 ]
+
+__getattr__ = deprecated_names(__name__)  # the deprecated Warning

@@ -6,7 +6,10 @@ A ``Decision`` is immutable and round-trips through JSON
 
 from __future__ import annotations
 
+import warnings as _warnings
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +19,7 @@ __all__ = [
     "Checklist",
     "Communication",
     "Decision",
+    "DecisionWarning",
     "Message",
     "Monitoring",
     "PlanStep",
@@ -23,7 +27,6 @@ __all__ = [
     "PostMortem",
     "RationaleStep",
     "StakeholderGroup",
-    "Warning",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -115,7 +118,7 @@ class Monitoring(BaseModel):
     section: str
 
 
-class Warning(BaseModel):
+class DecisionWarning(BaseModel):
     """A prerequisite the facts show as unmet or unknown."""
 
     model_config = _FROZEN
@@ -210,7 +213,7 @@ class Decision(BaseModel):
     plan: list[PlanStep] = Field(default_factory=list)
     checklists: list[Checklist] = Field(default_factory=list)
     monitoring: list[Monitoring] = Field(default_factory=list)
-    warnings: list[Warning] = Field(default_factory=list)
+    warnings: list[DecisionWarning] = Field(default_factory=list)
     communication: Communication | None = None
     policy: PolicyIdentity
 
@@ -218,3 +221,23 @@ class Decision(BaseModel):
     def rule_ids(self) -> list[str]:
         """The ids of the rules that made this decision, in order."""
         return [step.rule_id for step in self.rationale]
+
+
+def deprecated_names(module: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving the deprecated ``Warning`` (the old name of
+    :class:`DecisionWarning`, which shadowed the builtin) with a ``DeprecationWarning``."""
+
+    def __getattr__(name: str) -> Any:
+        if name == "Warning":
+            _warnings.warn(
+                f"{module}.Warning is deprecated (it shadows the builtin): use DecisionWarning",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return DecisionWarning
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+__getattr__ = deprecated_names(__name__)

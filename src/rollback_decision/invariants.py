@@ -11,7 +11,8 @@ Each :class:`Invariant` names the policy clause it protects and checks one incid
 
 Some invariants compare two decisions (a more severe incident, a later fix): they derive the
 paired incident with ``incident.model_copy(update=...)`` and decide it with the ``decide``
-callable they are given (by default :func:`rollback_decision.decide` on the same policy).
+callable they are given (by default :func:`rollback_decision.decide` on the same policy with
+``remember=False``, so that deciding again really works the decision out again).
 ``rollback-decision verify`` runs every invariant over the whole discretised fact space; the
 project's property tests run them on random incidents.
 """
@@ -65,12 +66,13 @@ class Invariant:
     def check(
         self, policy: Policy, incident: Incident, decision: Decision, decide: Decider | None = None
     ) -> str | None:
-        """None when the invariant holds, else what is wrong."""
+        """None when the invariant holds, else what is wrong. ``decide`` defaults to
+        :func:`rollback_decision.decide` on ``policy`` with ``remember=False``."""
         if decide is None:
             from rollback_decision.engine import decide as decide_with
 
             def decide(other: Incident) -> Decision:
-                return decide_with(other, policy=policy)
+                return decide_with(other, policy=policy, remember=False)
 
         return self.run(policy, incident, decision, decide)
 
@@ -102,9 +104,7 @@ def authority_rank(policy: Policy, authority: Authority | None) -> int | None:
         return 0
     for ident, row in policy.authorities.items():
         if row == authority:
-            spec = policy.document.authorities.get(ident)
-            rank = getattr(spec, "rank", None)
-            return rank if isinstance(rank, int) else None
+            return policy.authority_ranks.get(ident)
     return None
 
 
@@ -193,25 +193,19 @@ def _later_fix(
 def later_values(policy: Policy, current: float, rollback_eta: float | None) -> list[float]:
     """Fix-forward ETAs later than ``current`` that the policy can tell apart: each threshold
     it compares the ETA with (and the rollback time), the midpoints, and one beyond."""
-    from rollback_decision.space import FactSpace
+    from rollback_decision.verify.domains import FactSpace
 
-    cached = _THRESHOLDS.get(id(policy))
-    if cached is None or cached[0] is not policy:
-        space = FactSpace([policy])
-        cached = _THRESHOLDS[id(policy)] = (
-            policy,
-            frozenset(space.number_thresholds("fix_forward_eta_minutes")),
-        )
-    cuts = sorted({t for t in (*cached[1], rollback_eta) if t is not None and t > current})
+    thresholds: frozenset[float] = policy.runtime.once(
+        "invariants.fix_forward_thresholds",
+        lambda: frozenset(FactSpace([policy]).number_thresholds("fix_forward_eta_minutes")),
+    )
+    cuts = sorted({t for t in (*thresholds, rollback_eta) if t is not None and t > current})
     out = {current + 1.0, *cuts}
     for low, high in zip([current, *cuts], cuts, strict=False):
         out.add((low + high) / 2)
     if cuts:
         out.add(cuts[-1] + 1.0)
     return sorted(out)
-
-
-_THRESHOLDS: dict[int, tuple[Policy, frozenset[float]]] = {}
 
 
 def _ties(policy: Policy, incident: Incident, decision: Decision, decide: Decider) -> str | None:
@@ -230,9 +224,8 @@ def _ties(policy: Policy, incident: Incident, decision: Decision, decide: Decide
 def _deterministic(
     policy: Policy, incident: Incident, decision: Decision, decide: Decider
 ) -> str | None:
-    from rollback_decision.engine import decide as decide_with
-
-    if decide_with(incident, policy=policy) != decision:
+    # ``decide`` works every decision out afresh (no memo), so a nondeterministic engine shows.
+    if decide(incident) != decision:
         return "deciding the same incident twice gave different decisions"
     return None
 

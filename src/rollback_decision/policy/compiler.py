@@ -146,6 +146,8 @@ class Policy:
     plan: PlanCatalogue | None = None
     #: the clocks incident timelines run (``rules/clocks.yaml``)
     clocks: ClockCatalogue = field(default_factory=lambda: ClockCatalogue(()))
+    #: each authority's ``rank`` (None: unranked); the more severe the situation, the higher
+    authority_ranks: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType({}))
     #: everything remembered for this policy (see :mod:`rollback_decision.runtime`)
     runtime: Runtime = field(default_factory=Runtime, compare=False, repr=False)
 
@@ -170,6 +172,7 @@ class _Checker:
         self.doc = raw.document
         self.problems = problems
         self.catalogue_ids = catalogue_ids(raw.document)
+        self.authority_ranks: dict[str, int | None] = {}
 
     def problem(
         self,
@@ -315,6 +318,7 @@ class _Checker:
                 notify_names=[roles[r].name for r in notify or []],
                 section=spec.section,
             )
+            self.authority_ranks[ident] = spec.rank
         if any(spec.rank is not None for spec in self.doc.authorities.values()):
             for ident, spec in self.doc.authorities.items():
                 if spec.rank is None:
@@ -723,6 +727,7 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         parameters=MappingProxyType({k: v for k, (_, v) in params.items()}),
         tables=tuple(compiled),
         authorities=MappingProxyType(authorities),
+        authority_ranks=MappingProxyType(checker.authority_ranks),
         actions=MappingProxyType(actions),
         rollback_types=MappingProxyType(dict(doc.rollback_types)),
         role_names=MappingProxyType({k: r.name for k, r in doc.roles.items()}),

@@ -7,12 +7,15 @@ An :class:`Operator` carries:
   over the fact (``{x}``) and the operand (``{v}``, a constant, or ``{y}``, another fact).
   The native engine's generated code and the predicates of single rules are both made from
   it (see :mod:`.codegen`), so an operator means one thing everywhere it is evaluated;
-* its **contribution to the discretised fact space** (``family``: the thresholds, sets and
-  sizes the verifier's domains must split at, see :mod:`rollback_decision.space`);
-* its **durable-rules translation** (``durable``, see
-  :mod:`rollback_decision.engine.durable`).
+* its **contribution to the discretised fact space** (``note``: the thresholds, sets and
+  sizes the verifier's domains must split at, told to a :class:`DomainNotes`, see
+  :mod:`rollback_decision.verify.domains`);
+* its **durable-rules translation** (``durable`` against a literal, ``durable_fact`` against
+  another fact): the exact durable-rules expressions for "holds" and "fails", written with the
+  primitives of a :class:`DurableTarget` (see :mod:`rollback_decision.engine.durable`).
 
-Adding an operator is one entry in :data:`OPERATORS` (and its tests).
+Adding an operator is one entry in :data:`OPERATORS` (and its tests); a meaning no operator
+has yet is written beside the others in :mod:`.operator_forms`.
 Ordering operators on a null fact are false: "unknown" is never "less than".
 """
 
@@ -23,9 +26,36 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from rollback_decision.policy.operator_forms import (
+    DomainNotes,
+    DurableTarget,
+    FactTranslation,
+    Note,
+    ValueTranslation,
+    all_of_fact,
+    any_of_fact,
+    durable_all_of,
+    durable_any_of,
+    durable_empty,
+    durable_eq,
+    durable_eq_fact,
+    durable_in,
+    durable_in_fact,
+    durable_min_size,
+    durable_ordering,
+    durable_subset_of,
+    negated,
+    note_empty,
+    note_members,
+    note_min_size,
+    note_number,
+    note_set,
+    note_whole_set,
+    subset_of_fact,
+)
 from rollback_decision.policy.types import FactType
 
-__all__ = ["OPERATORS", "Family", "Operator", "operator"]
+__all__ = ["OPERATORS", "DomainNotes", "DurableTarget", "Family", "Operator", "operator"]
 
 
 class Family(Enum):
@@ -51,6 +81,12 @@ class Operator:
     value_source: str
     #: Python expression over ``{x}`` and ``{y}`` (another fact)
     fact_source: str | None
+    #: the thresholds, sets and sizes a test against a literal adds to the fact's domain
+    note: Note
+    #: the durable-rules translation against a literal
+    durable: ValueTranslation
+    #: the durable-rules translation against another fact (None: not allowed)
+    durable_fact: FactTranslation | None
     #: the value operand is a collection, compiled once into a frozenset
     frozen_operand: bool = False
 
@@ -64,7 +100,8 @@ class Operator:
     def compile_operand(self, value: Any) -> Any:
         """The constant the compiled expression reads (``{v}``)."""
         if self.frozen_operand:
-            return frozenset(value)
+            # A list of lists (``in`` on a list fact) holds its members as tuples, like facts.
+            return frozenset(tuple(v) if isinstance(v, list) else v for v in value)
         # Facts hold lists as tuples (hashable): a literal list compares as one.
         return tuple(value) if isinstance(value, list) else value
 
@@ -141,53 +178,136 @@ def hint(value: Any, ftype: FactType) -> str:
     return ""
 
 
-def _ordering(name: str, symbol: str) -> Operator:
+# -- the operators -------------------------------------------------------------------------------
+
+
+def _ordering(name: str, symbol: str, test: str, complement: str) -> Operator:
+    durable, durable_fact = durable_ordering(name, test, complement)
     return Operator(
         name,
         Family.ORDERING,
         value_source=f"({{x}} is not None and {{x}} {symbol} {{v}})",
         fact_source=f"({{x}} is not None and {{y}} is not None and {{x}} {symbol} {{y}})",
+        note=note_number,
+        durable=durable,
+        durable_fact=durable_fact,
+    )
+
+
+def _set(
+    name: str,
+    value_source: str,
+    fact_source: str,
+    note: Note,
+    durable: ValueTranslation,
+    durable_fact: FactTranslation,
+) -> Operator:
+    return Operator(
+        name,
+        Family.SET,
+        value_source,
+        fact_source,
+        note=note,
+        durable=durable,
+        durable_fact=durable_fact,
+        frozen_operand=True,
     )
 
 
 _ALL = (
-    Operator("eq", Family.EQUALITY, "({x} == {v})", "({x} == {y})"),
-    Operator("ne", Family.EQUALITY, "({x} != {v})", "({x} != {y})"),
-    Operator("in", Family.MEMBERSHIP, "({x} in {v})", "({x} in {y})", frozen_operand=True),
     Operator(
-        "not_in", Family.MEMBERSHIP, "({x} not in {v})", "({x} not in {y})", frozen_operand=True
+        "eq",
+        Family.EQUALITY,
+        "({x} == {v})",
+        "({x} == {y})",
+        note=note_number,
+        durable=durable_eq,
+        durable_fact=durable_eq_fact,
     ),
-    _ordering("lt", "<"),
-    _ordering("le", "<="),
-    _ordering("gt", ">"),
-    _ordering("ge", ">="),
     Operator(
+        "ne",
+        Family.EQUALITY,
+        "({x} != {v})",
+        "({x} != {y})",
+        note=note_number,
+        durable=negated(durable_eq),
+        durable_fact=negated(durable_eq_fact),
+    ),
+    Operator(
+        "in",
+        Family.MEMBERSHIP,
+        "({x} in {v})",
+        "({x} in {y})",
+        note=note_members,
+        durable=durable_in,
+        durable_fact=durable_in_fact,
+        frozen_operand=True,
+    ),
+    Operator(
+        "not_in",
+        Family.MEMBERSHIP,
+        "({x} not in {v})",
+        "({x} not in {y})",
+        note=note_members,
+        durable=negated(durable_in),
+        durable_fact=negated(durable_in_fact),
+        frozen_operand=True,
+    ),
+    _ordering("lt", "<", "$lt", "$gte"),
+    _ordering("le", "<=", "$lte", "$gt"),
+    _ordering("gt", ">", "$gt", "$lte"),
+    _ordering("ge", ">=", "$gte", "$lt"),
+    _set(
         "any_of",
-        Family.SET,
         "(not {v}.isdisjoint({x}))",
         "(not set({y}).isdisjoint({x}))",
-        frozen_operand=True,
+        note_set,
+        durable_any_of,
+        any_of_fact,
     ),
-    Operator(
-        "all_of", Family.SET, "{v}.issubset({x})", "set({y}).issubset({x})", frozen_operand=True
+    _set(
+        "all_of",
+        "{v}.issubset({x})",
+        "set({y}).issubset({x})",
+        note_whole_set,
+        durable_all_of,
+        all_of_fact,
     ),
-    Operator(
+    _set(
         "none_of",
-        Family.SET,
         "{v}.isdisjoint({x})",
         "set({y}).isdisjoint({x})",
-        frozen_operand=True,
+        note_set,
+        negated(durable_any_of),
+        negated(any_of_fact),
     ),
-    Operator(
+    _set(
         "subset_of",
-        Family.SET,
         "{v}.issuperset({x})",
         "set({y}).issuperset({x})",
-        frozen_operand=True,
+        note_set,
+        durable_subset_of,
+        subset_of_fact,
     ),
     # ``empty: true`` / ``empty: false``: the operand is a boolean constant.
-    Operator("empty", Family.SIZE, "((not {x}) == {v})", None),
-    Operator("min_size", Family.SIZE, "(len({x}) >= {v})", None),
+    Operator(
+        "empty",
+        Family.SIZE,
+        "((not {x}) == {v})",
+        None,
+        note=note_empty,
+        durable=durable_empty,
+        durable_fact=None,
+    ),
+    Operator(
+        "min_size",
+        Family.SIZE,
+        "(len({x}) >= {v})",
+        None,
+        note=note_min_size,
+        durable=durable_min_size,
+        durable_fact=None,
+    ),
 )
 
 #: Every operator by name.

@@ -22,13 +22,13 @@ from rollback_decision._models import built
 from rollback_decision.decision import (
     Checklist,
     Communication,
+    DecisionWarning,
     Message,
     Monitoring,
     PlanStep,
     PostMortem,
     StakeholderGroup,
 )
-from rollback_decision.decision import Warning as DecisionWarning
 from rollback_decision.errors import did_you_mean
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
 from rollback_decision.policy.templates import Template

@@ -1,0 +1,80 @@
+"""``diff_policies``: which decisions change from one policy to another."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rollback_decision.decision import Action
+from rollback_decision.policy import Policy
+from rollback_decision.verify.domains import FactSpace
+from rollback_decision.verify.findings import structural
+from rollback_decision.verify.incidents import minimal_mapping
+from rollback_decision.verify.report import DiffReport, Transition
+from rollback_decision.verify.verifier import EngineChoice, resolve_engine
+from rollback_decision.verify.walk import Walk, WalkClass, split_tables
+
+__all__ = ["diff_policies"]
+
+
+def diff_policies(old: Policy, new: Policy, *, engine: EngineChoice = "native") -> DiffReport:
+    """Which decisions change from ``old`` to ``new``, over the space both policies span.
+
+    Transitions are counted per (old, new) pair of actions, authorities and rollback types,
+    each with its smallest example incident.
+    """
+    started = time.perf_counter()
+    wanted = ("action", "authority", "rollback_type")
+    tables = [split_tables(old, wanted)[0], split_tables(new, wanted)[0]]
+    space = FactSpace([old, new], tables)
+    matchers = [resolve_engine(engine, old)[1], resolve_engine(engine, new)[1]]
+    walk = Walk(space, matchers, outputs=wanted, tables=tables)
+    walk.run()
+    columns = {c: i for i, c in enumerate(walk.columns)}
+    policies = (old, new)
+    found: dict[tuple[str, Any, Any], WalkClass] = {}
+    for key, cls in walk.final.items():
+        values: list[dict[str, Any]] = []
+        for p, policy in enumerate(policies):
+            action = Action(key[columns[(p, "action")]])
+            reports = policy.actions[action].reports_rollback_type
+            rtype = key[columns[(p, "rollback_type")]] if reports else None
+            values.append(
+                {
+                    "action": action.value,
+                    "authority": key[columns[(p, "authority")]],
+                    "rollback_type": None if rtype is None else str(rtype),
+                }
+            )
+        for what in ("action", "authority", "rollback_type"):
+            before, after = values[0][what], values[1][what]
+            if before == after:
+                continue
+            k = (what, before, after)
+            seen = found.get(k)
+            if seen is None:
+                found[k] = WalkClass(cls.weight, cls.assignment, cls.cost)
+            else:
+                seen.offer(cls.weight, cls.assignment, cls.cost)
+    order = {"action": 0, "authority": 1, "rollback_type": 2}
+    transitions = tuple(
+        Transition(what, b, a, cls.weight, minimal_mapping(cls.assignment))  # type: ignore[arg-type]
+        for (what, b, a), cls in sorted(
+            found.items(), key=lambda kv: (order[kv[0][0]], -kv[1].weight, str(kv[0]))
+        )
+    )
+    findings = [
+        f
+        for p, label in ((0, "old: "), (1, "new: "))
+        for f in structural(policies[p], walk, p, label, tables[p])
+        if f.kind in ("gap", "overlap")
+    ]
+    return DiffReport(
+        old=old.identity,
+        new=new.identity,
+        space_size=walk.total(),
+        classes=len(walk.final),
+        seconds=time.perf_counter() - started,
+        transitions=transitions,
+        findings=tuple(findings),
+    )

@@ -1,0 +1,146 @@
+"""The invariants of :mod:`rollback_decision.invariants`, checked over every class of a walk.
+
+Invariants that depend on the incident run once per class, on a light decision (the fields
+invariants read) made by the walk's memoised tables; invariants that depend only on the
+decision run once per distinct decision, on the full Decision worked out afresh by the engine
+being verified (no memo), so that a nondeterministic engine is caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rollback_decision.decision import Decision
+from rollback_decision.engine import native
+from rollback_decision.engine.core import (
+    DECISION_OUTPUTS,
+    assemble,
+    build_decision,
+    incident_facts,
+    run,
+)
+from rollback_decision.errors import DecisionError
+from rollback_decision.facts import Change, Incident
+from rollback_decision.invariants import Decider, Invariant
+from rollback_decision.policy import Policy
+from rollback_decision.verify.incidents import Assignment, incident_from_assignment, minimal_mapping
+from rollback_decision.verify.report import Finding
+from rollback_decision.verify.walk import TableEval, Walk, WalkClass
+
+__all__ = ["check_invariants", "light_decision"]
+
+
+def light_decision(
+    policy: Policy, facts: Mapping[str, Any], cache: dict[tuple[Any, ...], Decision] | None = None
+) -> Decision:
+    """The decision fields invariants read (no rationale or plan), straight from the facts."""
+    key = tuple(facts.get(name) for name in DECISION_OUTPUTS)
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        found = build_decision(policy, dict(zip(DECISION_OUTPUTS, key, strict=True)))
+        if cache is not None:
+            cache[key] = found
+    return found
+
+
+class _Oracle:
+    """Decides derived incidents with the walk's memoised tables (same semantics, no text)."""
+
+    def __init__(self, policy: Policy, walk: Walk, p: int) -> None:
+        self.policy = policy
+        self.decisions: dict[tuple[Any, ...], Decision] = {}
+        tables = walk.tables[p] if walk.tables is not None else policy.tables
+        self.evals: list[TableEval] = [
+            walk.evals.get((p, t.id)) or TableEval(t, walk.matchers[p]) for t in tables
+        ]
+
+    def facts(self, incident: Incident) -> dict[str, Any]:
+        facts = incident_facts(incident)
+        for ev in self.evals:
+            result = ev(ev.pick(facts))
+            if result.values is None:
+                raise DecisionError(ev.table.id, f"the verifier found a {result.problem}")
+            facts.update(zip(ev.outputs, result.values, strict=True))
+        return facts
+
+    def __call__(self, incident: Incident) -> Decision:
+        return light_decision(self.policy, self.facts(incident), self.decisions)
+
+
+def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]) -> list[Finding]:
+    oracle = _Oracle(policy, walk, 0)
+    fresh = _fresh_decider(policy, walk)
+    changes: dict[Assignment, Change] = {}
+    derived = [(i, name) for i, (ns, name) in enumerate(walk.columns) if ns == 0]
+    per_incident = [i for i in invariants if i.scope == "incident"]
+    per_outcome = [i for i in invariants if i.scope == "outcome"]
+    violations: dict[str, tuple[WalkClass, str]] = {}
+    outcomes: dict[tuple[Any, ...], WalkClass] = {}
+
+    def note(invariant: Invariant, cls: WalkClass, message: str) -> None:
+        seen = violations.get(invariant.name)
+        if seen is None:
+            violations[invariant.name] = (WalkClass(cls.weight, cls.assignment, cls.cost), message)
+        else:
+            if cls.cost < seen[0].cost:
+                violations[invariant.name] = (seen[0], message)
+            seen_cls = violations[invariant.name][0]
+            seen_cls.offer(cls.weight, cls.assignment, cls.cost)
+
+    for key, cls in walk.final.items():
+        facts = {name: key[i] for i, name in derived}
+        incident = incident_from_assignment(cls.assignment, changes)
+        decision = light_decision(policy, facts, oracle.decisions)
+        for invariant in per_incident:
+            message = invariant.check(policy, incident, decision, oracle)
+            if message is not None:
+                note(invariant, cls, message)
+        outcome = (
+            decision.action,
+            facts.get("authority"),
+            decision.rollback_type,
+            decision.rollback_eta_minutes,
+            decision.rollback_eta_estimated,
+        )
+        seen_outcome = outcomes.get(outcome)
+        if seen_outcome is None:
+            outcomes[outcome] = WalkClass(cls.weight, cls.assignment, cls.cost)
+        else:
+            seen_outcome.offer(cls.weight, cls.assignment, cls.cost)
+    if per_outcome:
+        for cls in outcomes.values():
+            incident = incident_from_assignment(cls.assignment, changes)
+            full = fresh(incident)
+            for invariant in per_outcome:
+                message = invariant.check(policy, incident, full, fresh)
+                if message is not None:
+                    note(invariant, cls, message)
+    out: list[Finding] = []
+    for invariant in invariants:
+        found = violations.get(invariant.name)
+        if found is None:
+            continue
+        cls, message = found
+        out.append(
+            Finding(
+                kind="invariant",
+                subject=f"invariant {invariant.name!r}",
+                message=message,
+                count=cls.weight,
+                example=minimal_mapping(cls.assignment),
+                section=invariant.section,
+            )
+        )
+    return out
+
+
+def _fresh_decider(policy: Policy, walk: Walk) -> Decider:
+    """Full decisions by the engine being verified, each worked out afresh (no memo)."""
+    matcher = walk.matchers[0] or native.matcher(policy, remember=False)
+
+    def fresh(incident: Incident) -> Decision:
+        valid = Incident.model_validate(incident.model_dump())
+        return assemble(policy, run(policy, valid, matcher), remember=False)
+
+    return fresh

@@ -1,0 +1,91 @@
+"""``verify_policy``: gaps, overlaps, dead rules and invariant violations of a policy, over
+its whole discretised fact space."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
+from rollback_decision.invariants import INVARIANTS, Invariant
+from rollback_decision.policy import Policy, default_policy
+from rollback_decision.verify.domains import FactSpace, table_needs
+from rollback_decision.verify.findings import structural
+from rollback_decision.verify.invariants_check import check_invariants
+from rollback_decision.verify.report import Finding, VerifyReport
+from rollback_decision.verify.sinks import check_sinks
+from rollback_decision.verify.walk import Walk, split_tables
+
+__all__ = ["EngineChoice", "resolve_engine", "verify_policy"]
+
+EngineChoice = str | Matcher
+
+
+def resolve_engine(engine: EngineChoice, policy: Policy) -> tuple[str, Matcher | None]:
+    if callable(engine):
+        return getattr(engine, "__name__", "custom"), engine
+    if engine == "native":
+        return "native", None  # the walk evaluates the compiled conditions itself
+    from rollback_decision.engine import matcher_for
+
+    return engine, matcher_for(engine, policy)
+
+
+def verify_policy(
+    policy: Policy | None = None,
+    *,
+    engine: EngineChoice = "native",
+    invariants: Sequence[Invariant] = INVARIANTS,
+) -> VerifyReport:
+    """Check ``policy`` (default: the shipped one) over its whole discretised fact space.
+
+    Reports gaps (no rule of a first or unique table decides), overlaps (several rules of a
+    unique table match), rules that can never fire (never match, or always shadowed by an
+    earlier rule) and invariant violations, each with the smallest incident that shows it.
+    ``engine`` is an engine name or a :data:`~rollback_decision.engine.core.Matcher`.
+    """
+    policy = policy if policy is not None else default_policy()
+    started = time.perf_counter()
+    engine_name, matcher = resolve_engine(engine, policy)
+    core, sinks = split_tables(policy, DECISION_OUTPUTS)
+    interface = sorted(
+        {
+            n
+            for t in sinks
+            for n in table_needs(t)
+            if policy.producers.get(n) in {c.id for c in core}
+        }
+    )
+    space = FactSpace([policy], [core])
+    keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
+    walk = Walk(
+        space,
+        [matcher],
+        keep=frozenset(keep),
+        outputs=tuple(dict.fromkeys([*DECISION_OUTPUTS, *interface])),
+        tables=[core],
+    )
+    walk.run()
+    findings: list[Finding] = []
+    findings += structural(policy, walk, 0, tables=core)
+    findings += check_invariants(policy, walk, invariants)
+    full_space = FactSpace([policy]) if sinks else space
+    evaluated = walk.evaluated
+    if sinks:
+        count, sink_findings = check_sinks(policy, matcher, walk, sinks, full_space)
+        findings += sink_findings
+        evaluated += count
+    seconds = time.perf_counter() - started
+    return VerifyReport(
+        policy=policy.identity,
+        engine=engine_name,
+        space_size=walk.total(),
+        classes=len(walk.final),
+        table_evaluations=evaluated,
+        seconds=seconds,
+        domains=tuple(d.describe() for d in full_space.domains.values()),
+        fixed_facts=tuple(d.name for d in full_space.domains.values() if not d.read),
+        invariants=tuple(i.name for i in invariants),
+        findings=tuple(findings),
+        sink_tables=tuple(t.id for t in sinks),
+    )
