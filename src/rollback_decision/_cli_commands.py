@@ -90,8 +90,9 @@ def decide_command(
     allow_extends_outside: bool,
 ) -> int:
     """Decide on the incident in FILE (YAML or JSON; - reads standard input)."""
-    policy = _policy(policy_path, max_bytes, allow_extends_outside)
+    # The incident first: refusing a bad one should not wait for the policy to compile.
     incident = load_incident(incident_file, max_bytes=max_bytes)
+    policy = _policy(policy_path, max_bytes, allow_extends_outside)
     decision = decide(incident, policy=policy, engine=engine)  # type: ignore[arg-type]
     if output_format == "json":
         click.echo(json_text(decision.model_dump(mode="json")))

@@ -30,9 +30,10 @@ __all__ = [
 
 #: Characters never printed as they are: C0 and C1 controls (but not tab and newline, which
 #: callers that print several lines keep), DEL, line and paragraph separators, the byte order
-#: mark and the bidirectional overrides that can make a terminal show text out of order.
+#: mark, the bidirectional overrides that can make a terminal show text out of order, and
+#: lone surrogates (undecodable bytes of a file name) that no terminal encoding can print.
 _UNPRINTABLE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 _LINE_BREAKS = re.compile(r"[\t\n]")
 

@@ -328,5 +328,5 @@ def display_name(path: Path) -> str:
     """How a file is named in messages: relative to the working directory when below it."""
     try:
         return str(path.relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError):  # not below it, or no working directory any more
         return str(path)

@@ -271,10 +271,9 @@ def _read_chain(
             return None
         try:
             resolved = (current.parent / target).resolve()
-        except (OSError, RuntimeError, ValueError):
-            problems.append(
-                org.problem(("extends",), f"cannot follow {excerpt(target)}: a symlink loop")
-            )
+        except (OSError, RuntimeError, ValueError) as exc:
+            reason = "not a usable path" if isinstance(exc, ValueError) else "a symlink loop"
+            problems.append(org.problem(("extends",), f"cannot follow {excerpt(target)}: {reason}"))
             return None
         if resolved in seen:
             names = [display_name(p) for p in seen[seen.index(resolved) :]]
@@ -293,9 +292,15 @@ def _read_chain(
                 )
             )
             return None
-        if resolved.is_dir():
+        try:
+            is_dir, exists = resolved.is_dir(), resolved.exists()
+        except OSError as exc:
+            reason = exc.strerror or "cannot be read"
+            problems.append(org.problem(("extends",), f"cannot follow {excerpt(target)}: {reason}"))
+            return None
+        if is_dir:
             return resolved
-        if not resolved.exists():
+        if not exists:
             problems.append(org.problem(("extends",), _missing(target, resolved)))
             return None
         current = resolved

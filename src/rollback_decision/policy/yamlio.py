@@ -81,7 +81,7 @@ class Limits:
     #: Levels of nested mappings and lists.
     max_depth: int = 64
     #: Values (mappings, lists, scalars) in one document, every alias expanded.
-    max_nodes: int = 20_000
+    max_nodes: int = 10_000
     #: Aliases (``*name``) in one document.
     max_aliases: int = 1_000
 
@@ -334,6 +334,10 @@ def _check_tree(data: Any, limits: Limits) -> None:
             if len(path) >= limits.max_depth:
                 raise YamlReadError(
                     f"nested deeper than the limit of {limits.max_depth} levels (max_depth)"
+                )
+            if count + len(stack) + len(node) > limits.max_nodes:
+                raise YamlReadError(
+                    f"more than the limit of {limits.max_nodes:,} values (max_nodes)"
                 )
             items = node.items() if isinstance(node, dict) else enumerate(node)
             stack.extend((child, (*path, key)) for key, child in reversed(list(items)))
