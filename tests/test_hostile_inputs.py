@@ -36,13 +36,19 @@ def _limit() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
 
-def cli(*args: str, stdin: bytes = b"", cwd: Path | None = None) -> tuple[int, str, str]:
+def _limit_without_stdin() -> None:  # pragma: no cover - runs in the child
+    _limit()
+    os.close(0)
+
+
+def cli(*args: str, stdin: bytes | None = b"", cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run the command; ``stdin=None`` starts it with standard input closed."""
     proc = subprocess.run(
         [sys.executable, "-m", "rollback_decision.cli", *args],
         input=stdin,
         capture_output=True,
         timeout=60,
-        preexec_fn=_limit,
+        preexec_fn=_limit if stdin is not None else _limit_without_stdin,
         cwd=cwd,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         check=False,
@@ -217,6 +223,17 @@ def test_hostile_standard_input_is_refused_on_one_line(stdin: bytes, expected: s
     assert_refused(cli("decide", "-", stdin=stdin), "<stdin>", expected)
 
 
+def test_closed_standard_input_is_refused() -> None:
+    assert_refused(cli("decide", "-", stdin=None), "<stdin>", "standard input: it is closed")
+
+
+def test_no_command_prints_the_help_and_one_line() -> None:
+    code, out, err = cli()
+    assert code == 2
+    assert "Commands:" in out
+    assert err == "rollback-decision: name a command (see --help)\n"
+
+
 def test_size_limit_is_configurable(tmp_path: Path) -> None:
     path = tmp_path / "incident.yaml"
     path.write_text("related_to_deployment: true\n" + "# padding\n" * 20, encoding="utf-8")
@@ -303,8 +320,8 @@ POLICIES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("unknown key", "more characters"),
     ),
     "long-value": (
-        "extends: default\npolicy: {name: x, version: [" + "1, " * 10_000 + "1]}\n",
-        ("policy.version", "a list of 10,001 items"),
+        "extends: default\npolicy: {name: x, version: [" + "1, " * 5_000 + "1]}\n",
+        ("policy.version", "a list of 5,001 items"),
     ),
     "empty": ("", ("an organisation policy is a mapping",)),
     "bom-utf16": ("", ("UTF-16",)),  # content replaced below

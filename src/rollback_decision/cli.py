@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RollbackDecisionError as exc:
         return _refuse(str(exc))
     except _click_errors() as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no command: the help, then why
+            print(exc.format_message(), file=sys.stdout)  # type: ignore[attr-defined]
+            return _refuse("name a command (see --help)")
         message = exc.format_message()  # type: ignore[attr-defined]
         usage = isinstance(exc, _click_usage_error())
         return _refuse(message + (" (see --help)" if usage else ""))

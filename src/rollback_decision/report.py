@@ -12,7 +12,7 @@ from rollback_decision.errors import escape
 __all__ = ["json_text", "render_text", "terminal_text"]
 
 #: What ``json.dumps(..., ensure_ascii=False)`` leaves raw and a terminal would act on.
-_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def terminal_text(text: str) -> str:

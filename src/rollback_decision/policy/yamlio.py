@@ -163,6 +163,8 @@ def read_bytes(path: Path, limits: Limits = DEFAULT_LIMITS, *, regular_only: boo
 
 def read_stdin(limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Standard input as bytes, never more than ``limits.max_bytes`` read."""
+    if sys.stdin is None:  # closed when the process started (``<&-``)
+        raise YamlReadError("cannot read standard input: it is closed")
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:  # replaced by a text stream (tests, notebooks)
         text = sys.stdin.read(limits.max_bytes + 1)
@@ -244,14 +246,14 @@ def parse_text(text: str, *, limits: Limits = DEFAULT_LIMITS, name: str | None =
     if not text.strip():
         return None
     if name is not None and name.lower().endswith(".json"):
-        return _parse_json(text, limits)
-    head = text.lstrip(" \t\r\n")
-    if head.startswith(("{", "[")):
+        return _parse_json(text, limits)  # a file that says it is JSON is read as JSON only
+    if text.lstrip(" \t\r\n").startswith(("{", "[")):
         try:
             return _parse_json(text, limits)
         except _JsonSyntaxError as json_error:
-            # Not JSON after all; YAML flow style (``{a: 1}``) is valid too. When neither
-            # reads it, the JSON error is the one that makes sense to whoever wrote it.
+            # Not JSON after all; YAML flow style (``{a: 1}``) was always accepted here too.
+            # When neither reads it, the JSON error is the one that makes sense to whoever
+            # wrote it.
             try:
                 return _parse_yaml(text, limits)
             except YamlReadError:
