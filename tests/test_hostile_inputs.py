@@ -536,3 +536,15 @@ def test_rule_file_default_out_of_bounds(rules_copy: Path) -> None:
     path.write_text(text.replace("    default: 2\n", "    default: -2\n", 1), encoding="utf-8")
     with pytest.raises(PolicyError, match="default must be at least 0, got -2"):
         load_policy(rules_copy)
+
+
+def test_unbounded_negative_approvers_in_a_rules_folder(rules_copy: Path) -> None:
+    """A rules folder that declares no bounds still gets a PolicyError, not a traceback."""
+    path = rules_copy / "parameters.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    min: 0\n    default: 2\n", "    default: -3\n", 1), encoding="utf-8"
+    )
+    with pytest.raises(PolicyError, match="greater than or equal to 0, got -3"):
+        load_policy(rules_copy)
+    assert_refused(cli("decide", INCIDENT, "--policy", str(rules_copy)), "min_approvers")

@@ -10,7 +10,9 @@ import functools
 import os
 from pathlib import Path
 
-from rollback_decision.errors import PolicyError, PolicyProblem
+from pydantic import ValidationError
+
+from rollback_decision.errors import PolicyError, PolicyProblem, excerpt
 from rollback_decision.policy.compiler import CompiledRule, CompiledTable, Policy, compile_policy
 from rollback_decision.policy.loader import SourceCache, read_policy_dir, shipped_rules_dir
 from rollback_decision.policy.overlay import read_org_policy
@@ -91,7 +93,23 @@ def _load(
         # Meaning is checked only once every file has the right shape: a broken file would
         # otherwise show up again as a cascade of unknown names.
         raise PolicyError(problems)
-    policy = compile_policy(raw, problems)
+    try:
+        policy = compile_policy(raw, problems)
+    except ValidationError as exc:
+        # A value the checks let through but a typed result refuses (a negative approver
+        # count in a rules folder that declares no bounds): still a problem of the policy.
+        raise PolicyError([_built_problem(path, exc)]) from None
     if problems or policy is None:
         raise PolicyError(problems or [PolicyProblem(file=str(path), message="not a policy")])
     return policy
+
+
+def _built_problem(path: Path, exc: ValidationError) -> PolicyProblem:
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"])
+    return PolicyProblem(
+        file=str(path),
+        key=f"{exc.title}.{where}" if where else exc.title,
+        message=f"{err['msg']}, got {excerpt(err.get('input'))} (declare the parameter's "
+        "bounds with min/max to have it named where it is set)",
+    )
