@@ -324,6 +324,12 @@ POLICIES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("policy.version", "a list of 5,001 items"),
     ),
     "empty": ("", ("an organisation policy is a mapping",)),
+    # A list parameter where a number parameter is referenced: the checks may miss it, the
+    # refusal may not.
+    "param-of-wrong-type": (
+        "extends: default\nauthorities: {uncertain: {notify: {param: critical_min_approvers}}}\n",
+        ("org.yaml",),
+    ),
     "bom-utf16": ("", ("UTF-16",)),  # content replaced below
 }
 

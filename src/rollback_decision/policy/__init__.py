@@ -99,6 +99,14 @@ def _load(
         # A value the checks let through but a typed result refuses (a negative approver
         # count in a rules folder that declares no bounds): still a problem of the policy.
         raise PolicyError([_built_problem(path, exc)]) from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        # A combination the checks did not foresee: refused as a problem of this policy
+        # (callers get the typed error they catch), and named as a gap in the checks.
+        message = (
+            f"cannot be compiled ({type(exc).__name__}: {excerpt(str(exc))[1:-1]}); the "
+            "checks missed what is wrong here, please report it"
+        )
+        raise PolicyError([PolicyProblem(file=str(path), message=message)]) from None
     if problems or policy is None:
         raise PolicyError(problems or [PolicyProblem(file=str(path), message="not a policy")])
     return policy
