@@ -237,7 +237,7 @@ def _validate(data: Any, source: str | None, raw: Any) -> Incident:
             source=source,
             field=None,
             message=f"expected a mapping of incident fields, got {_kind(data)}",
-            line=line_of(raw) if raw is not None else None,
+            line=_line_of(raw) if raw is not None else None,
         )
     try:
         return Incident.model_validate(dict(data))
@@ -246,7 +246,7 @@ def _validate(data: Any, source: str | None, raw: Any) -> Incident:
         problems: list[tuple[str | None, str]] = [
             (_describe(err["loc"]), _explain(err)) for err in errors
         ]
-        line = line_of(raw, tuple(errors[0]["loc"])) if raw is not None else None
+        line = _line_of(raw, tuple(errors[0]["loc"])) if raw is not None else None
         raise IncidentError.from_problems(source, problems, line=line) from None
     except RecursionError:
         raise IncidentError(
@@ -332,7 +332,7 @@ def load_incident(path: str, *, max_bytes: int | None = None) -> Incident:
     return _validate(to_plain(raw), name, raw)
 
 
-def line_of(raw: Any, loc: tuple[Any, ...] = ()) -> int | None:
+def _line_of(raw: Any, loc: tuple[Any, ...] = ()) -> int | None:
     from rollback_decision.policy.yamlio import line_of as line_in
 
     return line_in(raw, loc)
