@@ -349,8 +349,15 @@ class TestOverrides:
         assert policy.parameters["critical_min_approvers"] == 3  # from the file
         assert decide(QUICK_FIX, policy=policy).action is Action.ROLLBACK
 
-    def test_extends_an_absolute_path(self, tmp_path: Path) -> None:
-        policy = org(tmp_path, f"extends: {shipped_rules_dir()}\n")
+    def test_extends_an_absolute_path_when_allowed(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "org.yaml", f"extends: {shipped_rules_dir()}\n")
+        policy = load_policy(path, allow_extends_outside=True)
+        assert decide(QUICK_FIX, policy=policy).action is Action.FIX_FORWARD
+
+    def test_extends_a_subfolder(self, tmp_path: Path) -> None:
+        shutil.copytree(shipped_rules_dir(), tmp_path / "base" / "rules")
+        write(tmp_path / "base", "group.yaml", "extends: rules\n")
+        policy = org(tmp_path, "extends: base/group.yaml\n")
         assert decide(QUICK_FIX, policy=policy).action is Action.FIX_FORWARD
 
     def test_a_new_parameter_for_a_new_rule(self, tmp_path: Path) -> None:
@@ -432,7 +439,7 @@ class TestIdentity:
             "extends: default\nparameters:\n  critical_min_approvers: three\n",
             [
                 "org.yaml:3: key 'parameters.critical_min_approvers': must be an integer "
-                "(declared as 'integer' in rules/parameters.yaml:39), got 'three'"
+                "(declared as 'integer' in rules/parameters.yaml:44), got 'three'"
             ],
             id="wrong-type",
         ),
@@ -440,7 +447,7 @@ class TestIdentity:
             "extends: default\nparameters:\n  fix_forward_window_minutes: true\n",
             [
                 "org.yaml:3: key 'parameters.fix_forward_window_minutes': must be a number "
-                "(declared as 'number' in rules/parameters.yaml:4), got True"
+                "(declared as 'number' in rules/parameters.yaml:7), got true"
             ],
             id="boolean-is-not-a-number",
         ),
@@ -450,7 +457,7 @@ class TestIdentity:
                 "org.yaml:3: key 'parameters.uncertain_notify': must be a list of "
                 "all_leadership, cab, executive, incident_commander, on_call_engineer, "
                 "senior_approver, stakeholders, standard_stakeholders (declared as 'list[role]' "
-                "in rules/parameters.yaml:69), got ['all_leadrship']; 'all_leadrship' is not "
+                "in rules/parameters.yaml:77), got ['all_leadrship']; 'all_leadrship' is not "
                 "one of them (did you mean 'all_leadership'?)"
             ],
             id="unknown-role-in-a-list",
@@ -782,9 +789,22 @@ def test_cli_reports_a_broken_org_policy(
     policy = write(tmp_path, "org.yaml", "extends: default\nparameters: {nope: 1}\n")
     assert main(["decide", str(incident), "--policy", str(policy)]) == 2
     err = capsys.readouterr().err
+    assert (
+        err == f"rollback-decision: {policy}:2: key 'parameters.nope': unknown parameter 'nope'\n"
+    )
+
+
+def test_cli_reports_every_problem_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incident = write(tmp_path, "incident.yaml", "related_to_deployment: null\n")
+    policy = write(tmp_path, "org.yaml", "extends: default\nparameters: {nope: 1, nix: 2}\n")
+    assert main(["decide", str(incident), "--policy", str(policy)]) == 2
+    err = capsys.readouterr().err
     assert err == (
-        "rollback-decision: 1 problem in the policy:\n"
-        f"  {policy}:2: key 'parameters.nope': unknown parameter 'nope'\n"
+        "rollback-decision: 2 problems in the policy: "
+        f"{policy}:2: key 'parameters.nope': unknown parameter 'nope'; "
+        f"{policy}:2: key 'parameters.nix': unknown parameter 'nix'\n"
     )
 
 

@@ -133,7 +133,7 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "parameters.yaml",
             "    default: 15\n",
             "    default: fifteen\n",
-            "parameters.yaml:6: key 'parameters.fix_forward_window_minutes.default': default "
+            "parameters.yaml:10: key 'parameters.fix_forward_window_minutes.default': default "
             "must be a number, got 'fifteen'",
             id="parameter-of-wrong-type",
         ),

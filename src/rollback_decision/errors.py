@@ -11,8 +11,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "DecisionError",
@@ -23,7 +26,85 @@ __all__ = [
     "RollbackDecisionError",
     "TimelineError",
     "did_you_mean",
+    "escape",
+    "excerpt",
 ]
+
+#: Characters never printed as they are: C0 and C1 controls (but not tab and newline, which
+#: callers that print several lines keep), DEL, line and paragraph separators, the byte order
+#: mark, the bidirectional overrides that can make a terminal show text out of order, and
+#: lone surrogates (undecodable bytes of a file name) that no terminal encoding can print.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_LINE_BREAKS = re.compile(r"[\t\n]")
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str, limit: int | None = None, *, keep_lines: bool = False) -> str:
+    """``text`` safe for one line of a terminal: control characters as ``\\xNN``, cut to
+    ``limit`` characters (saying how many more there were).
+
+    ``keep_lines`` keeps newlines and tabs (for multi-line reports).
+    """
+    cut = ""
+    if limit is not None and len(text) > limit:
+        cut = f"… ({len(text) - limit:,} more characters)"
+        text = text[:limit]
+    text = _UNPRINTABLE.sub(lambda m: _escaped(m.group()), text)
+    if not keep_lines:
+        text = _LINE_BREAKS.sub(lambda m: _escaped(m.group()), text)
+    return text + cut
+
+
+def _container(
+    value: Mapping[Any, Any] | list[Any] | tuple[Any, ...], limit: int, depth: int
+) -> str:
+    """A short list or mapping written out (``['a', 1]``), else named by its size."""
+    size = len(value)
+    if size <= 10 and depth < 3:
+        inner = depth + 1
+        if isinstance(value, Mapping):
+            parts = [
+                f"{excerpt(k, limit, _depth=inner)}: {excerpt(v, limit, _depth=inner)}"
+                for k, v in value.items()
+            ]
+            text = "{" + ", ".join(parts) + "}"
+        else:
+            text = "[" + ", ".join(excerpt(v, limit, _depth=inner) for v in value) + "]"
+        if len(text) <= limit:
+            return text
+    kind = "mapping" if isinstance(value, Mapping) else "list"
+    noun = "key" if kind == "mapping" else "item"
+    return f"a {kind} of {size:,} {noun}{'s' if size != 1 else ''}"
+
+
+def excerpt(value: Any, limit: int = 80, *, _depth: int = 0) -> str:
+    """How an offending value is shown in a message: short, escaped, never a Python repr.
+
+    Strings are quoted (and cut to ``limit`` characters), numbers and booleans are written
+    as in YAML and JSON, anything else is named by its kind.
+    """
+    if isinstance(value, str):
+        return "'" + escape(value, limit) + "'"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        digits = str(value) if abs(value) < 10**limit else None
+        return digits if digits is not None else "a number too long to show"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else {"nan": ".nan"}.get(str(value), str(value))
+    if isinstance(value, (Mapping, list, tuple)):
+        return _container(value, limit, _depth)
+    if isinstance(value, (bytes, bytearray)):
+        return f"{len(value):,} bytes"
+    return f"a value of type {escape(type(value).__name__, 40)}"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -43,17 +124,25 @@ class IncidentError(RollbackDecisionError, ValueError):
     (``change.components.0``); ``source`` names the file when there is one.
     """
 
-    def __init__(self, *, source: str | None, field: str | None, message: str) -> None:
+    def __init__(
+        self, *, source: str | None, field: str | None, message: str, line: int | None = None
+    ) -> None:
         self.source = source
+        #: 1-based line of the (first) problem in the file, where it is known.
+        self.line = line
         self.problems: list[tuple[str | None, str]] = [(field, message)]
         super().__init__(self._render())
 
     @classmethod
     def from_problems(
-        cls, source: str | None, problems: Sequence[tuple[str | None, str]]
+        cls,
+        source: str | None,
+        problems: Sequence[tuple[str | None, str]],
+        *,
+        line: int | None = None,
     ) -> IncidentError:
         first_field, first_message = problems[0]
-        error = cls(source=source, field=first_field, message=first_message)
+        error = cls(source=source, field=first_field, message=first_message, line=line)
         error.problems = list(problems)
         error.args = (error._render(),)
         return error
@@ -63,10 +152,19 @@ class IncidentError(RollbackDecisionError, ValueError):
         return self.problems[0][0]
 
     def _render(self) -> str:
-        where = f"{self.source}: " if self.source else ""
+        where = ""
+        if self.source:
+            where = escape(self.source, 200)
+            where += f":{self.line}: " if self.line is not None else ": "
+        shown = self.problems[:_SHOWN]
         parts = [
-            f"field {field!r}: {message}" if field else message for field, message in self.problems
+            f"field '{escape(field, 120)}': {escape(message, 400)}"
+            if field
+            else escape(message, 400)
+            for field, message in shown
         ]
+        if len(self.problems) > len(shown):
+            parts.append(f"and {len(self.problems) - len(shown):,} more problems")
         return f"{where}invalid incident: " + "; ".join(parts)
 
 
@@ -103,6 +201,10 @@ class TimelineError(RollbackDecisionError, ValueError):
         return f"{where}{what}: {self.message}"
 
 
+#: Problems shown in one message; the exception's ``problems`` holds them all.
+_SHOWN = 20
+
+
 @dataclass(frozen=True)
 class PolicyProblem:
     """One thing wrong with a policy: where it is and what was expected."""
@@ -114,14 +216,17 @@ class PolicyProblem:
     key: str | None = None
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        """One line: ``file:line: rule 'id', key 'path': message``, control characters
+        escaped and every part cut short (a value in a message is never shown whole)."""
+        name = escape(self.file, 200)
+        where = name if self.line is None else f"{name}:{self.line}"
         what = []
         if self.rule_id:
-            what.append(f"rule {self.rule_id!r}")
+            what.append(f"rule '{escape(self.rule_id, 120)}'")
         if self.key:
-            what.append(f"key {self.key!r}")
+            what.append(f"key '{escape(self.key, 120)}'")
         detail = f" {', '.join(what)}:" if what else ""
-        return f"{where}:{detail} {self.message}"
+        return f"{where}:{detail} {escape(self.message, 400)}"
 
 
 class PolicyError(RollbackDecisionError):
@@ -132,6 +237,17 @@ class PolicyError(RollbackDecisionError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the policy"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
+
+    def one_line(self) -> str:
+        """The problems on one line (for a command's error message), the first ones in full."""
+        shown = self.problems[:_SHOWN]
+        count = len(self.problems)
+        if count == 1:
+            return str(shown[0])
+        text = f"{count:,} problems in the policy: " + "; ".join(str(p) for p in shown)
+        if count > len(shown):
+            text += f"; and {count - len(shown):,} more"
+        return text
 
 
 class DecisionError(RollbackDecisionError):

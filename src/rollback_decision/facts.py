@@ -2,18 +2,30 @@
 
 These models are the public contract other tooling depends on: names and values are fixed.
 They say *what is observed*; what the policy makes of it lives in ``rules/``.
+
+Facts are strict, in files and in mappings passed to ``decide()`` alike: a boolean only from a
+boolean (not ``"no"``, ``0`` or ``"off"``), a number only from an integer or a finite float
+(not a boolean, not a numeric string), an enum only from one of its values.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from rollback_decision.errors import IncidentError, did_you_mean
+from rollback_decision.errors import IncidentError, did_you_mean, escape, excerpt
 
 __all__ = [
     "Change",
@@ -82,10 +94,33 @@ class PointOfNoReturn(StrEnum):
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
 
+def _only_values(value: Any, enum: type[Enum]) -> Any:
+    """``value`` when it is a member of ``enum`` or a ``str`` (or a list of them): pydantic's
+    lax enum validation also takes bytes, and its strict mode refuses the strings a YAML or
+    JSON file holds; this keeps exactly the members and their values."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if not (isinstance(item, enum) or type(item) is str):
+            values = [repr(member.value) for member in enum]
+            expected = ", ".join(values[:-1]) + " or " + values[-1]
+            raise PydanticCustomError(
+                "enum", "Input should be {expected}", {"expected": expected, "got": item}
+            )
+    return value
+
+
 class Change(BaseModel):
     """What was deployed."""
 
     model_config = _FROZEN
+
+    @field_validator("components", "point_of_no_return", "data_scenario", mode="before")
+    @classmethod
+    def _enum_values_only(cls, value: Any, info: ValidationInfo) -> Any:
+        enum = {"components": Component, "point_of_no_return": PointOfNoReturn}.get(
+            str(info.field_name), DataScenario
+        )
+        return _only_values(value, enum)
 
     components: list[Component] = Field(
         default_factory=lambda: [Component.APPLICATION_CODE],
@@ -93,24 +128,27 @@ class Change(BaseModel):
         description="The changed components; several mean a coordinated rollback.",
     )
     behind_feature_flag: bool = Field(
-        default=False, description="The new behaviour can be switched off by a feature flag."
+        strict=True,
+        default=False,
+        description="The new behaviour can be switched off by a feature flag.",
     )
     data_scenario: DataScenario = Field(
         default=DataScenario.NO_DATA_CHANGES,
         description="How the change touched data (DATA ROLLBACK STRATEGIES 1-5).",
     )
     data_written_in_new_format: bool = Field(
-        default=False, description="Data has already been written in the new format."
+        strict=True, default=False, description="Data has already been written in the new format."
     )
     point_of_no_return: list[PointOfNoReturn] = Field(
         default_factory=list, description="Parts of the change that cannot be undone (type 5)."
     )
     trading_system: bool = Field(
+        strict=True,
         default=False,
         description="The change touches the trading system (its own stakeholder list).",
     )
     customer_facing: bool = Field(
-        default=False, description="End users see the change (they are then notified)."
+        strict=True, default=False, description="End users see the change (they are then notified)."
     )
 
 
@@ -119,42 +157,57 @@ class Incident(BaseModel):
 
     model_config = _FROZEN
 
-    production_issue: bool = Field(default=True, description="Decision tree step 1.")
+    @field_validator("symptoms", mode="before")
+    @classmethod
+    def _enum_values_only(cls, value: Any) -> Any:
+        return _only_values(value, Symptom)
+
+    production_issue: bool = Field(strict=True, default=True, description="Decision tree step 1.")
     related_to_deployment: bool | None = Field(
-        default=None, description="Step 2; null means not known yet (uncertain)."
+        strict=True, default=None, description="Step 2; null means not known yet (uncertain)."
     )
     severity: Literal["critical", "non_critical"] | None = Field(
         default=None, description="Step 3; null means derive it from the other facts."
     )
     symptoms: list[Symptom] = Field(default_factory=list, description="What is observed.")
     production_down: bool = Field(
-        default=False, description="Production is down (authority 'Production Down')."
+        strict=True, default=False, description="Production is down (authority 'Production Down')."
     )
     critical_path_affected: bool = Field(
-        default=False, description="A critical path is affected (functional-errors scenario)."
+        strict=True,
+        default=False,
+        description="A critical path is affected (functional-errors scenario).",
     )
     fix_forward_eta_minutes: float | None = Field(
-        default=None, ge=0, allow_inf_nan=False, description="Steps 4 and 7; null = unknown."
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        strict=True,
+        description="Steps 4 and 7; null = unknown.",
     )
     rollback_eta_minutes: float | None = Field(
         default=None,
         ge=0,
         allow_inf_nan=False,
+        strict=True,
         description="Step 7; null = estimate it from the change's procedures.",
     )
     rollback_possible: bool | None = Field(
-        default=None, description="Step 5; null = derive it from the change."
+        strict=True, default=None, description="Step 5; null = derive it from the change."
     )
     rollback_risk: Literal["low", "high"] = Field(default="low", description="Step 6.")
     rollback_tested: bool | None = Field(
+        strict=True,
         default=None,
         description="The rollback procedure was tested during deployment planning; null = unknown.",
     )
     verified_backup: bool | None = Field(
+        strict=True,
         default=None,
         description="A recent, verified database backup exists; null = unknown.",
     )
     partial_deployment: bool = Field(
+        strict=True,
         default=False,
         description="The deployment succeeded on some servers and failed on others.",
     )
@@ -168,22 +221,49 @@ def _describe(loc: tuple[int | str, ...]) -> str:
 
 
 def parse_incident(data: Incident | Mapping[str, Any], *, source: str | None = None) -> Incident:
-    """Validate ``data`` into an :class:`Incident`, naming the bad field on failure."""
+    """Validate ``data`` into an :class:`Incident`, naming the bad field on failure.
+
+    Facts are strict (see the module's docstring); a mapping from a form where everything
+    is text must be converted by its caller, deliberately.
+    """
+    return _validate(data, source, None)
+
+
+def _validate(data: Any, source: str | None, raw: Any) -> Incident:
     if isinstance(data, Incident):
         return data
     if not isinstance(data, Mapping):
         raise IncidentError(
             source=source,
             field=None,
-            message=f"expected a mapping of incident fields, got {type(data).__name__}",
+            message=f"expected a mapping of incident fields, got {_kind(data)}",
+            line=_line_of(raw) if raw is not None else None,
         )
     try:
         return Incident.model_validate(dict(data))
     except ValidationError as exc:
+        errors = exc.errors(include_url=False)
         problems: list[tuple[str | None, str]] = [
-            (_describe(err["loc"]), _explain(err)) for err in exc.errors(include_url=False)
+            (_describe(err["loc"]), _explain(err)) for err in errors
         ]
-        raise IncidentError.from_problems(source, problems) from None
+        line = _line_of(raw, tuple(errors[0]["loc"])) if raw is not None else None
+        raise IncidentError.from_problems(source, problems, line=line) from None
+    except RecursionError:
+        raise IncidentError(
+            source=source, field=None, message="nested too deeply to be an incident"
+        ) from None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return escape(type(value).__name__, 40)
 
 
 def _explain(err: Any) -> str:
@@ -195,34 +275,64 @@ def _explain(err: Any) -> str:
     if kind == "missing":
         return "field required"
     ctx = err.get("ctx") or {}
+    shown = excerpt(ctx["got"] if "got" in ctx else err["input"])
     if kind in ("enum", "literal_error") and "expected" in ctx:
         choices = re.findall(r"'([^']*)'", str(ctx["expected"]))
-        hint = did_you_mean(str(err["input"]), choices)
+        hint = did_you_mean(err["input"], choices) if isinstance(err["input"], str) else ""
         many = "one of " if len(choices) > 2 else ""
-        return f"expected {many}{ctx['expected']}, got {err['input']!r}{hint}"
-    return f"{err['msg'][0].lower()}{err['msg'][1:]}, got {err['input']!r}"
+        return f"expected {many}{ctx['expected']}, got {shown}{hint}"
+    if kind == "bool_type":
+        return f"expected true or false, got {shown}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number of minutes, got {shown}"
+    if kind == "finite_number":
+        return "expected a finite number of minutes"
+    return f"{err['msg'][0].lower()}{err['msg'][1:]}, got {shown}"
 
 
-def load_incident(path: str) -> Incident:
-    """Read an incident from a YAML or JSON file (``-`` for standard input)."""
-    import sys
+def load_incident(path: str, *, max_bytes: int | None = None) -> Incident:
+    """Read an incident from a YAML or JSON file (``-`` for standard input).
+
+    At most ``max_bytes`` bytes are read (default 1 MiB); nesting and aliases are limited as
+    for policy files (:class:`~rollback_decision.policy.yamlio.Limits`). A pipe or a device
+    is read up to the limit, a folder is refused. An empty document (nothing, comments,
+    ``null``) is refused: "the incident is empty"; ``{}`` is an incident with every fact
+    unknown.
+    """
     from pathlib import Path
 
-    from rollback_decision.policy.yamlio import YamlReadError, read_yaml_text, to_plain
+    from rollback_decision.policy.yamlio import (
+        DEFAULT_LIMITS,
+        YamlReadError,
+        read_bytes,
+        read_document,
+        read_stdin,
+        to_plain,
+    )
 
     name = "<stdin>" if path == "-" else path
+    limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise IncidentError(
-            source=name, field=None, message=f"cannot read file: {reason}"
-        ) from None
-    try:
-        data = read_yaml_text(text)
+        data = (
+            read_stdin(limits)
+            if path == "-"
+            else read_bytes(Path(path), limits, regular_only=False)
+        )
+        raw = read_document(data, limits=limits, name=None if path == "-" else path)
     except YamlReadError as exc:
-        where = f"line {exc.line}: " if exc.line else ""
-        raise IncidentError(source=name, field=None, message=where + exc.message) from None
-    if data is None:
-        data = {}
-    return parse_incident(to_plain(data), source=name)
+        raise IncidentError(
+            source=name, field=exc.key, message=exc.message, line=exc.line
+        ) from None
+    if raw is None:
+        raise IncidentError(
+            source=name,
+            field=None,
+            message="the incident is empty (an incident with every fact unknown is {})",
+        )
+    return _validate(to_plain(raw), name, raw)
+
+
+def _line_of(raw: Any, loc: tuple[Any, ...] = ()) -> int | None:
+    from rollback_decision.policy.yamlio import line_of as line_in
+
+    return line_in(raw, loc)

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
-from rollback_decision.decision import Decision
+import json
+import re
+from typing import Any
 
-__all__ = ["render_text"]
+from rollback_decision.decision import Decision
+from rollback_decision.errors import escape
+
+__all__ = ["json_text", "render_text", "terminal_text"]
+
+#: What ``json.dumps(..., ensure_ascii=False)`` leaves raw and a terminal would act on.
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def terminal_text(text: str) -> str:
+    """A report safe to print: control characters in texts and file names escaped
+    (``\\x1b``), newlines and tabs kept."""
+    return escape(text, keep_lines=True)
+
+
+def json_text(data: Any) -> str:
+    """JSON for a terminal or a pipe: readable non-ASCII text, every control character
+    escaped (the value it decodes to is unchanged)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render_text(decision: Decision, *, source: str | None = None) -> str:

@@ -227,6 +227,14 @@ class _Checker:
             value = spec.default
             if ptype.kind == "number" and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
+            bounds, key = spec.bounds_problem(), "min"
+            if bounds is None and ptype.accepts(value):
+                outside = spec.out_of_bounds(value)
+                bounds, key = (f"default {outside}, got {value:g}" if outside else None), "default"
+            if bounds is not None:
+                self.problem("parameters", name, bounds, key)
+                out[name] = (ptype, None)  # still declared, as below
+                continue
             if not ptype.accepts(value):
                 self.problem(
                     "parameters",

@@ -6,20 +6,38 @@ Every problem is collected (file, rule id, line) before anything is raised.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from rollback_decision.errors import PolicyProblem, did_you_mean
+from rollback_decision.errors import PolicyProblem
 from rollback_decision.policy.plan import CATALOGUES as PLAN_CATALOGUES
+from rollback_decision.policy.problems import dotted, not_a_policy, validation_problems
 from rollback_decision.policy.spec import PolicyDocument
-from rollback_decision.policy.yamlio import YamlReadError, line_of, read_yaml, to_plain
+from rollback_decision.policy.yamlio import (
+    DEFAULT_LIMITS,
+    Limits,
+    YamlMap,
+    YamlReadError,
+    line_of,
+    read_bytes,
+    read_document,
+    to_plain,
+)
 
-__all__ = ["RawPolicy", "SourceFile", "display_name", "read_policy_dir", "shipped_rules_dir"]
+__all__ = [
+    "RawPolicy",
+    "SourceCache",
+    "SourceFile",
+    "display_name",
+    "read_policy_dir",
+    "read_source",
+    "shipped_rules_dir",
+]
 
 #: Sections that map ids to entries; an id may appear in one file only.
 MAPPING_SECTIONS = (
@@ -111,109 +129,106 @@ class RawPolicy:
         return source.name, line_of(source.raw, path)
 
 
-def _rule_id_at(raw: Any, loc: Sequence[Any]) -> str | None:
-    if len(loc) >= 4 and loc[0] == "tables" and loc[2] == "rules":
-        try:
-            rid = raw["tables"][loc[1]]["rules"][loc[3]]["id"]
-        except (KeyError, IndexError, TypeError):
-            return None
-        return str(rid)
-    return None
+def _locate(raw: Any) -> Any:
+    """Rule id and key of a path in a rule file: a rule's keys are named inside the rule."""
+
+    def locate(path: tuple[str | int, ...]) -> tuple[str | None, str | None]:
+        if len(path) >= 4 and path[0] == "tables" and path[2] == "rules":
+            try:
+                rule_id = raw["tables"][path[1]]["rules"][path[3]]["id"]
+            except (KeyError, IndexError, TypeError):
+                rule_id = None
+            if isinstance(rule_id, (str, int)) and not isinstance(rule_id, bool):
+                return str(rule_id), dotted(path[4:])
+        return None, dotted(path)
+
+    return locate
 
 
-def _shape_problems(name: str, raw: Any, exc: ValidationError) -> Iterable[PolicyProblem]:
-    known = set(PolicyDocument.model_fields)
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
-            parent_fields = _fields_at(loc[:-1])
-            message = f"unknown key{did_you_mean(str(loc[-1]), parent_fields or known)}"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        else:
-            message = f"{err['msg']}, got {err['input']!r}"
-        rule_id = _rule_id_at(raw, loc)
-        if rule_id is not None:
-            key = ".".join(str(p) for p in loc[4:])
-        yield PolicyProblem(
-            file=name,
-            line=line_of(raw, loc),
-            rule_id=rule_id,
-            key=key or None,
-            message=message,
-        )
+class SourceCache:
+    """Rule files already read and checked, by display name and sha256 of their bytes.
+
+    Parsing is the slow part of loading, and many organisation policies share one base; a
+    caller that loads many policies may hand one cache to each :func:`load_policy` call. It
+    is keyed by content, never by size or time stamps, holds at most ``size`` files, and
+    belongs to whoever made it (nothing is cached between calls otherwise).
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str], SourceFile] = OrderedDict()
+
+    def get(self, name: str, digest: str) -> SourceFile | None:
+        source = self._entries.get((name, digest))
+        if source is not None:
+            self._entries.move_to_end((name, digest))
+        return source
+
+    def put(self, source: SourceFile) -> None:
+        self._entries[(source.name, source.digest)] = source
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
-def _fields_at(loc: Sequence[Any]) -> list[str]:
-    """Field names of the spec model at ``loc`` (for "did you mean" on unknown keys)."""
-    from rollback_decision.policy import spec
+def read_source(
+    path: Path,
+    name: str,
+    problems: list[PolicyProblem],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    cache: SourceCache | None = None,
+) -> SourceFile:
+    """Read one rule file and check its shape; problems are appended, not raised.
 
-    if not loc:
-        return list(PolicyDocument.model_fields)
-    head = loc[0]
-    if head == "tables":
-        if len(loc) == 2:
-            return list(spec.TableSpec.model_fields)
-        if len(loc) == 4 and loc[2] == "rules":
-            return list(spec.RuleSpec.model_fields)
-        if len(loc) == 4 and loc[2] == "outputs":
-            return list(spec.OutputSpec.model_fields)
-    models: dict[str, type[BaseModel]] = {
-        "parameters": spec.ParameterSpec,
-        "roles": spec.RoleSpec,
-        "approvals": spec.ApprovalSpec,
-        "authorities": spec.AuthoritySpec,
-        "actions": spec.ActionSpec,
-        "rollback_types": spec.RollbackTypeSpec,
-        "policy": spec.PolicyMeta,
-        "phases": spec.PhaseSpec,
-        "procedures": spec.ProcedureSpec,
-        "checklists": spec.ChecklistSpec,
-        "monitoring": spec.MonitoringSpec,
-        "warnings": spec.WarningSpec,
-        "stakeholder_groups": spec.StakeholderGroupSpec,
-        "messages": spec.MessageSpec,
-        "communication_plans": spec.CommunicationPlanSpec,
-        "post_mortems": spec.PostMortemSpec,
-        "clocks": spec.ClockSpec,
-    }
-    model = models.get(str(head))
-    if model is None:
-        return []
-    if head == "policy" and len(loc) == 1:
-        return list(model.model_fields)
-    if head == "procedures" and len(loc) == 4 and loc[2] == "steps":
-        return list(spec.StepSpec.model_fields)
-    if head == "clocks" and len(loc) == 3 and loc[2] == "on_expiry":
-        return list(spec.ClockExpirySpec.model_fields)
-    return list(model.model_fields) if len(loc) == 2 else []
-
-
-def read_source(path: Path, name: str, problems: list[PolicyProblem]) -> SourceFile:
-    """Read one YAML file and check its shape; problems are appended, not raised."""
+    The file is read once: its hash and its rules come from the same bytes.
+    """
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problems.append(PolicyProblem(file=name, message=f"cannot read file: {exc.strerror}"))
+        data = read_bytes(path, limits)
+    except YamlReadError as exc:
+        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
         return SourceFile(name, None, None, "")
     digest = hashlib.sha256(data).hexdigest()
+    if cache is not None:
+        cached = cache.get(name, digest)
+        if cached is not None:
+            return cached
+    source = _check_source(name, data, digest, problems, limits)
+    if cache is not None and source.document is not None:
+        cache.put(source)
+    return source
+
+
+def _check_source(
+    name: str, data: bytes, digest: str, problems: list[PolicyProblem], limits: Limits
+) -> SourceFile:
     try:
-        raw = read_yaml(path)
+        raw = read_document(data, limits=limits, name=name)
     except YamlReadError as exc:
-        problems.append(PolicyProblem(file=name, line=exc.line, message=exc.message))
+        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
         return SourceFile(name, None, None, digest)
     if raw is None:
-        raw = {}
+        raw = YamlMap(1)
     if not isinstance(raw, dict):
         problems.append(
             PolicyProblem(file=name, line=1, message="a rule file must be a mapping of sections")
         )
         return SourceFile(name, raw, None, digest)
+    stranger = not_a_policy(name, raw, list(PolicyDocument.model_fields), "a rule file")
+    if stranger is not None:
+        problems.append(stranger)
+        return SourceFile(name, None, None, digest)
     try:
         document = PolicyDocument.model_validate(to_plain(raw))
     except ValidationError as exc:
-        problems.extend(_shape_problems(name, raw, exc))
+        problems.extend(
+            validation_problems(exc, file=name, raw=raw, model=PolicyDocument, locate=_locate(raw))
+        )
         return SourceFile(name, raw, None, digest)
     return SourceFile(name, raw, document, digest)
 
@@ -286,12 +301,28 @@ def merge_sources(sources: list[SourceFile], problems: list[PolicyProblem]) -> R
     return raw_policy
 
 
-def read_policy_dir(directory: Path, problems: list[PolicyProblem]) -> RawPolicy:
-    """Read every ``*.yaml`` file of ``directory``."""
-    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+def read_policy_dir(
+    directory: Path,
+    problems: list[PolicyProblem],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    cache: SourceCache | None = None,
+) -> RawPolicy:
+    """Read every ``*.yaml`` file of ``directory`` (each must be a regular file)."""
+    try:
+        paths = sorted(
+            p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and not p.is_dir()
+        )
+    except OSError as exc:
+        problems.append(
+            PolicyProblem(
+                file=display_name(directory), message=f"cannot read folder: {exc.strerror}"
+            )
+        )
+        return merge_sources([], problems)
     if not paths:
         problems.append(PolicyProblem(file=str(directory), message="no *.yaml rule files here"))
-    sources = [read_source(p, display_name(p), problems) for p in paths]
+    sources = [read_source(p, display_name(p), problems, limits=limits, cache=cache) for p in paths]
     return merge_sources(sources, problems)
 
 
@@ -299,5 +330,5 @@ def display_name(path: Path) -> str:
     """How a file is named in messages: relative to the working directory when below it."""
     try:
         return str(path.relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError):  # not below it, or no working directory any more
         return str(path)

@@ -43,22 +43,31 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from rollback_decision.errors import PolicyProblem, did_you_mean
+from rollback_decision.errors import PolicyProblem, did_you_mean, excerpt
 from rollback_decision.policy import loader
 from rollback_decision.policy.loader import (
     RawPolicy,
+    SourceCache,
     SourceFile,
     display_name,
-    merge_sources,
     read_policy_dir,
-    read_source,
 )
+from rollback_decision.policy.problems import dotted, not_a_policy, validation_problems
 from rollback_decision.policy.spec import PolicyDocument, PolicyMeta, RuleSpec
 from rollback_decision.policy.types import parameter_type
-from rollback_decision.policy.yamlio import YamlReadError, line_of, read_yaml, to_plain
+from rollback_decision.policy.yamlio import (
+    DEFAULT_LIMITS,
+    Limits,
+    YamlReadError,
+    line_of,
+    read_bytes,
+    read_document,
+    to_plain,
+)
 
 __all__ = [
     "DEFAULT_BASE",
+    "MAX_EXTENDS",
     "AddedRuleSpec",
     "OrgPolicySpec",
     "RuleChanges",
@@ -68,6 +77,8 @@ __all__ = [
 
 #: The value of ``extends`` that names the shipped policy.
 DEFAULT_BASE = "default"
+#: Most organisation policy files one chain of ``extends`` may go through.
+MAX_EXTENDS = 16
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -188,19 +199,35 @@ class OrgFile:
 # -- reading the chain ------------------------------------------------------------------------
 
 
-def read_org_policy(path: Path, problems: list[PolicyProblem]) -> RawPolicy | None:
+def read_org_policy(
+    path: Path,
+    problems: list[PolicyProblem],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    allow_extends_outside: bool = False,
+    cache: SourceCache | None = None,
+) -> RawPolicy | None:
     """Read the organisation policy file ``path``, its chain of bases, and apply it.
 
     Returns the merged rules ready to compile, or None when nothing could be merged; every
-    problem is appended to ``problems``.
+    problem is appended to ``problems``. ``extends`` may only name a file or folder inside
+    the folder of the file that says it (or ``default``), unless ``allow_extends_outside``;
+    a chain goes through at most :data:`MAX_EXTENDS` files.
     """
     chain: list[OrgFile] = []
-    base = _read_chain(path.resolve(), problems, chain, [])
+    try:
+        start = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        problems.append(
+            PolicyProblem(file=display_name(path), message="cannot read file: a symlink loop")
+        )
+        return None
+    base = _read_chain(start, problems, chain, limits, allow_extends_outside)
     chain.reverse()  # the file nearest the rules first
     if base is None:
         return None
     before = len(problems)
-    raw = _read_base(base, problems)
+    raw = read_policy_dir(base, problems, limits=limits, cache=cache)
     if len(problems) > before:
         return raw  # a broken base: its problems would only cascade through the overlays
     for org in chain:
@@ -208,91 +235,109 @@ def read_org_policy(path: Path, problems: list[PolicyProblem]) -> RawPolicy | No
     return raw
 
 
-#: Rule files as read, by (path, display name, size, mtime): parsing YAML with line numbers is
-#: the slow part of loading, and many organisation policies share one base.
-_SOURCES: dict[tuple[Path, str, int, int], SourceFile] = {}
-_SOURCES_LIMIT = 256
-
-
-def _read_base(directory: Path, problems: list[PolicyProblem]) -> RawPolicy:
-    """:func:`read_policy_dir`, reusing files read before and unchanged since."""
-    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    if not paths:
-        return read_policy_dir(directory, problems)
-    sources: list[SourceFile] = []
-    for path in paths:
-        stat = path.stat()
-        key = (path, display_name(path), stat.st_size, stat.st_mtime_ns)
-        source = _SOURCES.get(key)
-        if source is None:
-            found: list[PolicyProblem] = []
-            source = read_source(path, key[1], found)
-            problems.extend(found)
-            if not found:
-                if len(_SOURCES) >= _SOURCES_LIMIT:
-                    _SOURCES.clear()
-                _SOURCES[key] = source
-        sources.append(source)
-    return merge_sources(sources, problems)
-
-
 def _read_chain(
-    path: Path, problems: list[PolicyProblem], chain: list[OrgFile], seen: list[Path]
+    path: Path,
+    problems: list[PolicyProblem],
+    chain: list[OrgFile],
+    limits: Limits,
+    allow_outside: bool,
 ) -> Path | None:
     """Read ``path`` and the files it extends into ``chain`` (outermost first).
 
     Returns the rules folder at the root of the chain, or None when the chain is broken.
     """
-    org = _read_org_file(path, problems)
-    chain.append(org)
-    seen = [*seen, path]
-    raw = org.source.raw
-    target = raw.get("extends") if isinstance(raw, dict) else None
-    if not isinstance(target, str):
-        return None  # reported by the shape check
-    if not target.strip():
-        problems.append(org.problem(("extends",), f"name the base: '{DEFAULT_BASE}' or a path"))
-        return None
-    if target == DEFAULT_BASE:
-        return loader.shipped_rules_dir()
-    resolved = (path.parent / target).resolve()
-    if resolved in seen:
-        names = [display_name(p) for p in seen[seen.index(resolved) :]] + [display_name(resolved)]
-        problems.append(org.problem(("extends",), "'extends' forms a cycle: " + " -> ".join(names)))
-        return None
-    if resolved.is_dir():
-        return resolved
-    if not resolved.exists():
-        siblings = []
-        if resolved.parent.is_dir():
-            siblings = [p.name for p in resolved.parent.iterdir()]
-        hint = did_you_mean(resolved.name, siblings)
-        problems.append(
-            org.problem(
-                ("extends",),
-                f"no such file or folder: {target!r} (looked for {display_name(resolved)}){hint}; "
-                f"'{DEFAULT_BASE}' means the shipped policy",
+    seen: list[Path] = []
+    current = path
+    while True:
+        org = _read_org_file(current, problems, limits)
+        chain.append(org)
+        seen.append(current)
+        raw = org.source.raw
+        target = raw.get("extends") if isinstance(raw, dict) else None
+        if not isinstance(target, str):
+            return None  # reported by the shape check
+        if not target.strip():
+            problems.append(org.problem(("extends",), f"name the base: '{DEFAULT_BASE}' or a path"))
+            return None
+        if target == DEFAULT_BASE:
+            return loader.shipped_rules_dir()
+        if len(seen) >= MAX_EXTENDS:
+            problems.append(
+                org.problem(
+                    ("extends",),
+                    f"'extends' goes through more than {MAX_EXTENDS} files (the limit)",
+                )
             )
-        )
-        return None
-    return _read_chain(resolved, problems, chain, seen)
+            return None
+        try:
+            resolved = (current.parent / target).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:
+            reason = "not a usable path" if isinstance(exc, ValueError) else "a symlink loop"
+            problems.append(org.problem(("extends",), f"cannot follow {excerpt(target)}: {reason}"))
+            return None
+        if resolved in seen:
+            names = [display_name(p) for p in seen[seen.index(resolved) :]]
+            names.append(display_name(resolved))
+            problems.append(
+                org.problem(("extends",), "'extends' forms a cycle: " + " -> ".join(names))
+            )
+            return None
+        if not allow_outside and not resolved.is_relative_to(current.parent):
+            problems.append(
+                org.problem(
+                    ("extends",),
+                    f"{excerpt(target)} is outside the folder of this file; 'extends' names a "
+                    f"file or folder beside it or below it, or '{DEFAULT_BASE}' "
+                    "(allow_extends_outside=True, --allow-extends-outside, lifts this)",
+                )
+            )
+            return None
+        try:
+            is_dir, exists = resolved.is_dir(), resolved.exists()
+        except OSError as exc:
+            reason = exc.strerror or "cannot be read"
+            problems.append(org.problem(("extends",), f"cannot follow {excerpt(target)}: {reason}"))
+            return None
+        if is_dir:
+            return resolved
+        if not exists:
+            problems.append(org.problem(("extends",), _missing(target, resolved)))
+            return None
+        current = resolved
 
 
-def _read_org_file(path: Path, problems: list[PolicyProblem]) -> OrgFile:
+def _missing(target: str, resolved: Path) -> str:
+    siblings: list[str] = []
+    try:
+        if resolved.parent.is_dir():
+            siblings = [
+                p.name for _, p in zip(range(1000), resolved.parent.iterdir(), strict=False)
+            ]
+    except OSError:
+        siblings = []
+    hint = did_you_mean(resolved.name, siblings)
+    return (
+        f"no such file or folder: {excerpt(target)} (looked for {display_name(resolved)}){hint}; "
+        f"'{DEFAULT_BASE}' means the shipped policy"
+    )
+
+
+def _read_org_file(path: Path, problems: list[PolicyProblem], limits: Limits) -> OrgFile:
     name = display_name(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problems.append(PolicyProblem(file=name, message=f"cannot read file: {exc.strerror}"))
+        data = read_bytes(path, limits)
+    except YamlReadError as exc:
+        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
         return OrgFile(path, SourceFile(name, None, None, ""), None)
+    # Read once: the hash and the changes come from the same bytes.
     source = SourceFile(name, None, None, hashlib.sha256(data).hexdigest())
     org = OrgFile(path, source, None)
     try:
-        source.raw = read_yaml(path)
+        raw = read_document(data, limits=limits, name=name)
     except YamlReadError as exc:
-        problems.append(PolicyProblem(file=name, line=exc.line, message=exc.message))
+        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
         return org
-    if not isinstance(source.raw, dict):
+    if not isinstance(raw, dict):
         problems.append(
             PolicyProblem(
                 file=name,
@@ -301,7 +346,13 @@ def _read_org_file(path: Path, problems: list[PolicyProblem]) -> OrgFile:
             )
         )
         return org
-    plain: dict[str, Any] = to_plain(source.raw)
+    known = [*OrgPolicySpec.model_fields, *catalogue_sections(), *PolicyDocument.model_fields]
+    stranger = not_a_policy(name, raw, known, "an organisation policy")
+    if stranger is not None:
+        problems.append(stranger)  # its values are never shown: it may be any file
+        return org
+    source.raw = raw
+    plain: dict[str, Any] = to_plain(raw)
     if "extends" not in plain and _looks_like_rule_file(plain):
         problems.append(
             org.problem(
@@ -379,56 +430,24 @@ def _valid_part(plain: dict[str, Any], exc: ValidationError, org: OrgFile) -> Or
 def _validation_problems(
     org: OrgFile, exc: ValidationError, prefix: tuple[str | int, ...], model: type[BaseModel]
 ) -> Iterable[PolicyProblem]:
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        path = (*prefix, *loc)
-        if err["type"] == "extra_forbidden":
-            fields = _fields_at(model, loc[:-1])
-            message = f"unknown key{did_you_mean(str(loc[-1]), fields)}"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        else:
-            message = f"{err['msg']}, got {err['input']!r}"
-        yield org.problem(path, message, rule_id=_rule_id_at(org.source.raw, path))
-
-
-def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
-    """Field names of the model found at ``loc`` inside ``model`` (for "did you mean")."""
-    current: Any = model
-    for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(str(part))
-            if info is None:
-                return []
-            current = info.annotation
-            continue
-        args = [a for a in typing.get_args(current) if a is not type(None)]
-        origin = typing.get_origin(current)
-        if origin is list and args:
-            current = args[0]
-        elif origin is dict and len(args) == 2:
-            current = args[1]
-        else:
-            named = [a for a in args if getattr(a, "__name__", None) == part]
-            if not named:
-                return []
-            current = named[0]
-    while not (isinstance(current, type) and issubclass(current, BaseModel)):
-        models = [
-            a for a in typing.get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)
-        ]
-        if not models:
-            return []
-        current = models[0]
-    return list(current.model_fields)
+    return validation_problems(
+        exc,
+        file=org.source.name,
+        raw=org.source.raw,
+        model=model,
+        prefix=prefix,
+        locate=lambda path: (_rule_id_at(org.source.raw, path), dotted(path)),
+    )
 
 
 def _rule_id_at(raw: Any, path: Sequence[str | int]) -> str | None:
     if len(path) >= 3 and path[0] == "rules" and path[1] in ("replace", "add"):
         try:
-            return str(raw["rules"][path[1]][path[2]]["id"])
+            rule_id = raw["rules"][path[1]][path[2]]["id"]
         except (KeyError, IndexError, TypeError):
             return None
+        if isinstance(rule_id, (str, int)) and not isinstance(rule_id, bool):
+            return str(rule_id)
     return None
 
 
@@ -598,8 +617,16 @@ def _set_parameters(
                 org.problem(
                     path,
                     f"must be {ptype.describe()} (declared as {declared.type!r} in {at}), "
-                    f"got {value!r}{_nearest_item(value, ptype.values)}",
+                    f"got {excerpt(value)}{_nearest_item(value, ptype.values)}",
                 )
+            )
+            continue
+        outside = declared.out_of_bounds(checked)
+        if outside is not None:
+            file, line = raw.where("parameters", name)
+            at = f"{file}:{line}" if line is not None else file
+            problems.append(
+                org.problem(path, f"{outside} (declared in {at}), got {excerpt(value)}")
             )
             continue
         params[name] = declared.model_copy(update={"default": checked})

@@ -6,9 +6,9 @@ checked by :mod:`rollback_decision.policy.validate` once every file is read.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 __all__ = [
     "ActionSpec",
@@ -49,8 +49,16 @@ class ParamRef(BaseModel):
     param: str
 
 
+#: A bound of a number parameter: an integer or a finite float, never a boolean or a string.
+Bound = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+
 class ParameterSpec(BaseModel):
-    """A named value of the policy that an organisation may override."""
+    """A named value of the policy that an organisation may override.
+
+    ``min`` and ``max`` (number and integer parameters only) bound the value, both included:
+    the default and every organisation's value are checked against them.
+    """
 
     model_config = _STRICT
     type: str = Field(
@@ -59,6 +67,28 @@ class ParameterSpec(BaseModel):
     default: Any
     section: str
     description: str = ""
+    min: Bound | None = Field(default=None, description="The least value allowed (included).")
+    max: Bound | None = Field(default=None, description="The greatest value allowed (included).")
+
+    def bounds_problem(self) -> str | None:
+        """What is wrong with the declared bounds themselves, if anything."""
+        if self.min is None and self.max is None:
+            return None
+        if self.type not in ("number", "integer"):
+            return f"'min' and 'max' bound number and integer parameters, not {self.type!r}"
+        if self.min is not None and self.max is not None and self.min > self.max:
+            return f"'min' ({self.min:g}) is greater than 'max' ({self.max:g})"
+        return None
+
+    def out_of_bounds(self, value: Any) -> str | None:
+        """Why ``value`` (already of the parameter's type) is outside the bounds, or None."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if self.min is not None and value < self.min:
+            return f"must be at least {self.min:g}"
+        if self.max is not None and value > self.max:
+            return f"must be at most {self.max:g}"
+        return None
 
 
 class RoleSpec(BaseModel):

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,16 +86,31 @@ def parse_timeline(data: Any, *, source: str | None = None) -> Timeline:
     )
 
 
-def load_timeline(path: str | Path) -> Timeline:
-    """Read a timeline file (YAML or JSON; ``-`` for standard input)."""
-    from rollback_decision.policy.yamlio import YamlReadError, read_yaml, read_yaml_text, to_plain
+def load_timeline(path: str | Path, *, max_bytes: int | None = None) -> Timeline:
+    """Read a timeline file (YAML or JSON; ``-`` for standard input), with the limits every
+    input file has (:class:`~rollback_decision.policy.yamlio.Limits`; ``max_bytes`` default
+    1 MiB)."""
+    from rollback_decision.policy.yamlio import (
+        DEFAULT_LIMITS,
+        YamlReadError,
+        read_bytes,
+        read_document,
+        read_stdin,
+        to_plain,
+    )
 
     name = "<stdin>" if str(path) == "-" else str(path)
+    limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
     try:
-        raw = read_yaml_text(sys.stdin.read()) if str(path) == "-" else read_yaml(Path(path))
+        data = (
+            read_stdin(limits)
+            if str(path) == "-"
+            else read_bytes(Path(path), limits, regular_only=False)
+        )
+        raw = read_document(data, limits=limits, name=None if str(path) == "-" else str(path))
     except YamlReadError as exc:
         where = f"line {exc.line}: " if exc.line else ""
-        raise TimelineError(where + exc.message, source=name) from None
+        raise TimelineError(where + exc.message, source=name, field=exc.key) from None
     if raw is None:
         raise TimelineError("the file is empty; a timeline needs at least opened_at", source=name)
     return parse_timeline(to_plain(raw), source=name)
