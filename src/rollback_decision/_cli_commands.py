@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 import click
@@ -166,4 +167,78 @@ def timeline_command(
         click.echo(json.dumps(session.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(session, source=timeline.source), nl=False)
+    return 0
+
+
+def _log_time(value: str | None, option: str, *, end_of_day: bool) -> datetime | None:
+    """A --since/--until value: a date (the whole day, UTC) or an ISO 8601 time with a zone."""
+    from rollback_decision.errors import DecisionLogError
+    from rollback_decision.timeline.events import parse_time
+
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            return parse_time(value, what=option)
+        except ValueError as exc:
+            raise DecisionLogError(f"{exc}, or a date (2026-03-31)", source=option) from None
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    return start + timedelta(days=1, microseconds=-1) if end_of_day else start
+
+
+def _read_logs(paths: tuple[str, ...]) -> Any:
+    from rollback_decision.records import read_logs
+
+    contents = read_logs(paths)
+    for torn in contents.torn:
+        click.echo(f"rollback-decision: warning: {torn}", err=True)
+    return contents
+
+
+@cli.command(name="metrics")
+@click.argument("log_files", metavar="LOG...", nargs=-1, required=True)
+@format_option("the metrics")
+@click.option("--since", metavar="DATE", default=None, help="From DATE (or an ISO 8601 time).")
+@click.option("--until", metavar="DATE", default=None, help="Up to DATE, inclusive.")
+@click.option(
+    "--plot",
+    "plot_file",
+    metavar="FILE",
+    default=None,
+    help=(
+        "Also draw decision and completion times against their targets to FILE (PNG, SVG, PDF; "
+        "needs the 'plot' extra)."
+    ),
+)
+@POLICY_OPTION
+def metrics_command(
+    log_files: tuple[str, ...],
+    output_format: str,
+    since: str | None,
+    until: str | None,
+    plot_file: str | None,
+    policy_path: str | None,
+) -> int:
+    """The policy's rollback metrics over the decision logs LOG... against its targets.
+
+    Targets come from the policy's parameters (--policy: an organisation policy's own).
+    """
+    from rollback_decision.records.history import group_log
+    from rollback_decision.records.metrics import compute_metrics
+
+    start = _log_time(since, "--since", end_of_day=False)
+    end = _log_time(until, "--until", end_of_day=True)
+    policy = _policy(policy_path)
+    history = group_log(_read_logs(log_files))
+    report = compute_metrics(history, policy=policy, since=start, until=end)
+    if plot_file is not None:
+        from rollback_decision.records.plot import plot_times
+
+        plot_times(history, report, plot_file)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.render_text(), nl=False)
     return 0

@@ -320,7 +320,7 @@ def read_log(path: str | os.PathLike[str]) -> LogContents:
     tail."""
     file = Path(path)
     source = str(path)
-    if not file.is_file():
+    if file.is_dir() or not file.exists():
         raise DecisionLogError("no such decision log file", source=source)
     lines: list[LogLine] = []
     torn: list[TornTail] = []
