@@ -28,6 +28,8 @@ class IncidentHistory:
     source: str
     line: int
     events: list[EventRecord] = field(default_factory=list)
+    #: the log line of each event (same file: an incident's records are in one log)
+    event_lines: list[int] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     post_mortems: list[PostMortemRecord] = field(default_factory=list)
     deployments: list[str] = field(default_factory=list)
@@ -156,6 +158,7 @@ def group_log(contents: LogContents) -> LogHistory:
             if record.at < history.opened_at:
                 raise fail(line, "the event is before its incident opened", "at")
             history.events.append(record)
+            history.event_lines.append(line.line)
         elif isinstance(record, DecisionRecord):
             history.decisions.append(record)
         else:
