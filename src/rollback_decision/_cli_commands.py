@@ -270,3 +270,38 @@ def replay_command(log_file: str, policy_path: str, output_format: str) -> int:
     else:
         click.echo(report.render_text(), nl=False)
     return 1 if report.differ else 0
+
+
+@cli.command(name="post-mortem")
+@click.argument("log_file", metavar="LOG")
+@click.option("--incident", "incident", metavar="ID", required=True, help="The incident id.")
+@POLICY_OPTION
+@click.option(
+    "--output",
+    "-o",
+    "output_file",
+    metavar="FILE",
+    default=None,
+    help="Write the Markdown to FILE instead of standard output.",
+)
+def post_mortem_command(
+    log_file: str, incident: str, policy_path: str | None, output_file: str | None
+) -> int:
+    """A Markdown post-mortem skeleton for incident ID from the decision LOG.
+
+    Filled in from the log: the timeline, the decisions with their rationale and policy, the
+    48-hour deadline and the incident's metrics against the targets; the policy's agenda,
+    deliverables and attendees. Placeholders where the log has no answer.
+    """
+    from pathlib import Path
+
+    from rollback_decision.records.history import group_log
+    from rollback_decision.records.postmortem import render_post_mortem
+
+    policy = _policy(policy_path)
+    text = render_post_mortem(group_log(_read_logs((log_file,))), incident, policy=policy)
+    if output_file is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output_file).write_text(text, encoding="utf-8")
+    return 0
