@@ -130,3 +130,20 @@ def test_a_timeline_that_cannot_be_replayed_is_bad_input(
     assert err.startswith(f"rollback-decision: {log}:2: invalid decision log line: incident I ")
     assert "rollback_completed with no rollback_started before it" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "examples/decision-log.jsonl"],
+        ["replay", "examples/decision-log.jsonl", "--policy", "examples/org-policy.yaml"],
+    ],
+)
+def test_the_readme_shows_what_the_commands_print_on_the_example_log(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    main(args)
+    out = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text()
+    assert f"$ rollback-decision {' '.join(args)}\n{out}```" in readme
