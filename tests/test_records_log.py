@@ -61,7 +61,7 @@ def test_records_acknowledged_by_writers_killed_mid_append_all_survive_whole(
         )
         for i in range(3)
     ]
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if log.exists() and log.read_bytes().count(b"\n") >= 200:
             break

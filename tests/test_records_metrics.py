@@ -171,6 +171,22 @@ def test_cli_metrics_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "\n  Repeat rollbacks         0 of 0  ≤ 0 %     yes  0 rollbacks\n" in text
 
 
+def test_cli_metrics_reads_several_logs_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _month()
+    first = _write(tmp_path / "march.1.jsonl", lines[:15])
+    second = _write(tmp_path / "march.2.jsonl", lines[15:])
+    assert main(["metrics", str(first), str(second), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == MONTH_FIGURES
+    assert (
+        main(["metrics", str(first), str(second), "--until", "2026-03-02", "--format", "json"]) == 0
+    )
+    until = json.loads(capsys.readouterr().out)
+    # The whole day is kept; the post-mortems of the next day are read with their incidents.
+    assert until == MONTH_FIGURES
+
+
 def test_cli_metrics_reports_a_torn_tail_and_still_counts_the_whole_records(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

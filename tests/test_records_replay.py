@@ -147,3 +147,16 @@ def test_the_readme_shows_what_the_commands_print_on_the_example_log(
     out = capsys.readouterr().out
     readme = (ROOT / "README.md").read_text()
     assert f"$ rollback-decision {' '.join(args)}\n{out}```" in readme
+
+
+def test_incidents_with_no_logged_decision_are_not_compared(tmp_path: Path) -> None:
+    lines = [t for t in EXAMPLE.read_text().splitlines() if '"type": "decision"' not in t]
+    log = tmp_path / "no-decisions.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    report = replay_log(read_log(log), load_policy(ORG))
+    assert not report.differ
+    assert report.unrecorded == tuple(f"INC-300{n}" for n in range(1, 8))
+    assert report.render_text().splitlines()[1] == (
+        "Not compared (the log holds no decision of them): INC-3001, INC-3002, INC-3003, "
+        "INC-3004, INC-3005, INC-3006, INC-3007"
+    )

@@ -380,6 +380,7 @@ class DecisionLog:
         self._path = Path(path)
         self._fsync = fsync
         self._lock = threading.Lock()
+        created = not self._path.exists()
         try:
             self._fd: int | None = os.open(
                 self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
@@ -388,6 +389,13 @@ class DecisionLog:
             raise DecisionLogError(
                 f"cannot open for appending: {exc.strerror}", source=str(path)
             ) from None
+        if created and fsync:
+            # A new file's directory entry is durable only once its directory is synced.
+            directory = os.open(self._path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
 
     @property
     def path(self) -> Path:

@@ -67,6 +67,8 @@ class ReplayReport:
     policy: str
     incidents: int
     differences: tuple[Difference, ...]
+    #: incidents the log holds no ``decision`` line of: nothing to compare
+    unrecorded: tuple[str, ...] = ()
 
     @property
     def differ(self) -> bool:
@@ -77,6 +79,7 @@ class ReplayReport:
             "policy": self.policy,
             "incidents": self.incidents,
             "differences": [d.to_dict() for d in self.differences],
+            "unrecorded": list(self.unrecorded),
         }
 
     def render_text(self) -> str:
@@ -85,6 +88,10 @@ class ReplayReport:
             f"Replayed {self.incidents} incidents under {self.policy}: "
             + (f"{count} decided differently" if count else "no decision differs")
         ]
+        if self.unrecorded:
+            lines.append(
+                "Not compared (the log holds no decision of them): " + ", ".join(self.unrecorded)
+            )
         for d in self.differences:
             lines += [
                 "",
@@ -150,9 +157,19 @@ def replay_log(contents: LogContents | LogHistory, policy: Policy) -> ReplayRepo
     """Re-decide every incident of the log under ``policy``."""
     history = group_log(contents) if isinstance(contents, LogContents) else contents
     differences = []
+    unrecorded = []
     for incident in history.incidents:
-        found = _difference(incident, incident.decisions, replay_incident(incident, policy))
+        changes = replay_incident(incident, policy)  # a timeline that cannot replay is an error
+        if not incident.decisions:
+            unrecorded.append(incident.incident)
+            continue
+        found = _difference(incident, incident.decisions, changes)
         if found is not None:
             differences.append(found)
     ident = policy.identity
-    return ReplayReport(f"{ident.name} {ident.version}", len(history.incidents), tuple(differences))
+    return ReplayReport(
+        f"{ident.name} {ident.version}",
+        len(history.incidents),
+        tuple(differences),
+        tuple(unrecorded),
+    )
