@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,14 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     out = tmp_path / "times.png"
     assert main(["metrics", str(log), "--plot", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_says_which_extra_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    log = _write(tmp_path / "log.jsonl", _month())
+    assert main(["metrics", str(log), "--plot", str(tmp_path / "t.png")]) == 2
+    assert capsys.readouterr().err == (
+        "rollback-decision: --plot needs matplotlib: pip install 'rollback-decision[plot]'\n"
+    )
