@@ -14,10 +14,10 @@ the ``incident`` id added, or one of these::
 :class:`DecisionLog`; logs from other tools may leave it out.
 
 Writing (:class:`DecisionLog`): every record is one complete ``json.dumps(...) + "\\n"`` built
-first and written with one ``os.write`` on a descriptor opened ``O_APPEND``, under a
-``threading.Lock`` (writers in one process) and ``fcntl.flock`` (writers in other processes),
-then ``fsync``-ed. A crash mid-write can at worst leave the *last* line torn; every earlier
-record is whole.
+first and written with one ``os.write`` on a descriptor opened ``O_APPEND`` (continued under
+the lock should the kernel write short), under a ``threading.Lock`` (writers in one process)
+and ``fcntl.flock`` (writers in other processes), then ``fsync``-ed. A crash mid-write can at
+worst leave the *last* line torn; every earlier record is whole.
 
 Reading (:func:`read_log`): lines are streamed and each is checked against its type's model
 (unknown keys refused, times ISO 8601 with a zone). A last line without its newline, or not
