@@ -4,6 +4,7 @@
   ├── ``IncidentError`` (also a ``ValueError``): an incident that does not fit the facts
   ├── ``PolicyError``: a policy that cannot be loaded; carries every ``PolicyProblem`` found
   ├── ``TimelineError`` (also a ``ValueError``): an incident timeline event that cannot apply
+  ├── ``DecisionLogError`` (also a ``ValueError``): a decision log line that cannot be read
   ├── ``DecisionError``: the policy did not decide an incident (a gap or an overlap)
   └── ``EngineUnavailableError``: an optional engine asked for but not installed
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "DecisionError",
+    "DecisionLogError",
     "EngineUnavailableError",
     "IncidentError",
     "PolicyError",
@@ -199,6 +201,32 @@ class TimelineError(RollbackDecisionError, ValueError):
         if self.field:
             what += f": field {self.field!r}"
         return f"{where}{what}: {self.message}"
+
+
+class DecisionLogError(RollbackDecisionError, ValueError):
+    """A decision log (JSON Lines) that cannot be read or written: ``source`` names the file,
+    ``line`` the line (1-based; None: the file itself), ``field`` the field at fault."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.line = line
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.source or "decision log"
+        field = f"field {self.field!r}: " if self.field else ""
+        if self.line is None:
+            return f"{where}: {field}{self.message}"
+        return f"{where}:{self.line}: invalid decision log line: {field}{self.message}"
 
 
 #: Problems shown in one message; the exception's ``problems`` holds them all.

@@ -48,11 +48,17 @@ __all__ = [
     "DecisionChange",
     "IncidentSession",
     "RollbackState",
+    "SessionObserver",
     "TimelineWarning",
     "format_time",
 ]
 
 RollbackState = Literal["none", "running", "completed", "failed"]
+
+#: Called after every :meth:`IncidentSession.apply` (with the event) and every
+#: :meth:`IncidentSession.advance_to` that changed the decision (with None), with the decision
+#: changes it made — what a decision log records (:mod:`rollback_decision.records`).
+SessionObserver = Callable[["IncidentSession", "Event | None", "list[DecisionChange]"], None]
 
 
 def format_time(moment: datetime, zone: datetime | None = None) -> str:
@@ -189,12 +195,14 @@ class IncidentSession:
         self._policy = policy if policy is not None else default_policy()
         self._opened_at = opened
         self._incident_id = incident_id
+        self._observers: list[SessionObserver] = []
         self._order = {rule.id: i for i, rule in enumerate(self._policy.clocks.rules)}
         if isinstance(facts, Incident):
             plain: dict[str, Any] = facts.model_dump(mode="json", exclude_defaults=True)
         else:
             plain = copy.deepcopy(dict(facts or {}))
         incident = self._validate(plain, field_prefix="facts", index=None)
+        self._opening_facts: Mapping[str, Any] = copy.deepcopy(plain)
         decision = decide(incident, policy=self._policy)
         state = _State(
             now=opened,
@@ -221,6 +229,11 @@ class IncidentSession:
     @property
     def incident_id(self) -> str | None:
         return self._incident_id
+
+    @property
+    def opening_facts(self) -> dict[str, Any]:
+        """The Incident fields given when the incident opened (a copy)."""
+        return copy.deepcopy(dict(self._opening_facts))
 
     @property
     def now(self) -> datetime:
@@ -306,7 +319,9 @@ class IncidentSession:
         state = self._run_clocks(state, at, inclusive=False)
         state = self._event(state, parsed, index, fail)
         self._state = state
-        return list(state.changes[before:])
+        changes = list(state.changes[before:])
+        self._notify(parsed, changes)
+        return changes
 
     def advance_to(self, moment: datetime) -> list[DecisionChange]:
         """Move time on to ``moment``: every clock due until then (inclusive) runs out.
@@ -324,13 +339,26 @@ class IncidentSession:
             )
         before = len(self._state.changes)
         self._state = self._run_clocks(self._state, target, inclusive=True)
-        return list(self._state.changes[before:])
+        changes = list(self._state.changes[before:])
+        if changes:
+            self._notify(None, changes)
+        return changes
 
     def poll(self, now: datetime) -> list[DecisionChange]:
         """For live use: advance to ``now`` (the real clock's time) and return what changed."""
         return self.advance_to(now)
 
+    def observe(self, observer: SessionObserver) -> None:
+        """Call ``observer(session, event, changes)`` after every applied event (``event`` set)
+        and every advance that changed the decision (``event`` None). The session's state has
+        already moved on when it is called: an observer that raises does not undo the event."""
+        self._observers.append(observer)
+
     # -- internals --------------------------------------------------------------------------
+
+    def _notify(self, event: Event | None, changes: list[DecisionChange]) -> None:
+        for observer in self._observers:
+            observer(self, event, list(changes))
 
     def _fmt(self, moment: datetime) -> str:
         return format_time(moment, self._opened_at)
