@@ -29,7 +29,10 @@ class Expectation(BaseModel):
     notify: list[str] | None = None
     rollback_eta_minutes: float | str | None = "any"
     rollback_eta_estimated: bool | None = None
+    #: ids of rules that fired, in rationale order (Decision.rule_ids)
     rules: list[str] = Field(default_factory=list)
+    #: ids of rules that did not fire but whose if_not the rationale says (fired: false)
+    not_fired: list[str] = Field(default_factory=list)
 
 
 class Scenario(BaseModel):
@@ -88,4 +91,11 @@ def mismatches(scenario: Scenario, decision: Decision) -> list[str]:
         except ValueError:
             got.append(f"rationale lacks {rule_id!r} (in order) — rule ids: {ids}")
             break
+    said = [step.rule_id for step in decision.rationale if not step.fired]
+    for rule_id in want.not_fired:
+        if rule_id not in said:
+            got.append(f"rationale does not say why {rule_id!r} did not fire — said: {said}")
+    for rule_id in ids:
+        if rule_id in said:
+            got.append(f"{rule_id!r} is listed as fired and as not fired")
     return got

@@ -167,6 +167,8 @@ LOCAL_CHANGE_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "point_of_no_return": st.lists(st.sampled_from(PointOfNoReturn), max_size=2),
     "trading_system": st.booleans(),
     "customer_facing": st.booleans(),
+    "rollout": st.sampled_from(["all_at_once", "rolling", "canary", "blue_green"]),
+    "traffic_percent": _maybe(st.floats(min_value=0, max_value=100, allow_nan=False)),
 }
 LOCAL_INCIDENT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "production_issue": st.booleans(),
@@ -178,7 +180,8 @@ LOCAL_INCIDENT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "fix_forward_eta_minutes": _MINUTES,
     "rollback_eta_minutes": _MINUTES,
     "rollback_possible": _maybe(st.booleans()),
-    "rollback_risk": st.sampled_from(["low", "high"]),
+    "rollback_risk": st.sampled_from([None, "low", "high"]),
+    "previous_version_known_good": _maybe(st.booleans()),
     "rollback_tested": _maybe(st.booleans()),
     "verified_backup": _maybe(st.booleans()),
     "partial_deployment": st.booleans(),

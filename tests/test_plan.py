@@ -532,7 +532,10 @@ def test_cli_text_report_shows_the_plan_as_numbered_steps(
         "  1. STOP ALL WRITES IMMEDIATELY: do not allow further corruption\n"
         "  2. Assess the corruption extent\n"
         "  3. Identify the affected records\n"
-        "  4. Declare the rollback decision\n"
+        "  4. The change declares no data changes, yet data corruption is observed: which data"
+        " is affected, and whether it must be restored, is unknown until the corruption extent"
+        " is assessed\n"
+        "  5. Declare the rollback decision\n"
         "     duration: 1 min\n"
     )
     assert "  ! There is no recent, verified database backup" in out

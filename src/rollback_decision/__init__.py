@@ -39,6 +39,7 @@ from rollback_decision.facts import (
     DataScenario,
     Incident,
     PointOfNoReturn,
+    Rollout,
     Symptom,
     parse_incident,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Monitoring",
     "PlanStep",
     "PointOfNoReturn",
+    "Rollout",
     "Policy",
     "PolicyError",
     "PolicyIdentity",

@@ -57,6 +57,13 @@ class RationaleStep(BaseModel):
     rule_id: str
     section: str
     text: str
+    fired: bool = Field(
+        default=True,
+        description=(
+            "The rule fired; false for what an earlier rule of a first-match table says when "
+            "it does not fire (its if_not text)."
+        ),
+    )
 
 
 class Authority(BaseModel):
@@ -219,8 +226,9 @@ class Decision(BaseModel):
 
     @property
     def rule_ids(self) -> list[str]:
-        """The ids of the rules that made this decision, in order."""
-        return [step.rule_id for step in self.rationale]
+        """The ids of the rules that fired to make this decision, in order (a rationale step
+        saying why an earlier rule did not fire is not among them)."""
+        return [step.rule_id for step in self.rationale if step.fired]
 
 
 def deprecated_names(module: str) -> Callable[[str], Any]:

@@ -33,6 +33,7 @@ __all__ = [
     "DataScenario",
     "Incident",
     "PointOfNoReturn",
+    "Rollout",
     "Symptom",
     "load_incident",
     "parse_incident",
@@ -91,6 +92,16 @@ class PointOfNoReturn(StrEnum):
     IRREVERSIBLE_BUSINESS_PROCESS = "irreversible_business_process"
 
 
+class Rollout(StrEnum):
+    """How the change reached production ("ROLLBACK CLASSIFICATION", type 1: "Canary
+    deployment gone wrong"; "DEPLOYMENT BEST PRACTICES": canary deployments, gradual rollouts)."""
+
+    ALL_AT_ONCE = "all_at_once"
+    ROLLING = "rolling"
+    CANARY = "canary"
+    BLUE_GREEN = "blue_green"
+
+
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
 
@@ -114,12 +125,16 @@ class Change(BaseModel):
 
     model_config = _FROZEN
 
-    @field_validator("components", "point_of_no_return", "data_scenario", mode="before")
+    @field_validator(
+        "components", "point_of_no_return", "data_scenario", "rollout", mode="before"
+    )
     @classmethod
     def _enum_values_only(cls, value: Any, info: ValidationInfo) -> Any:
-        enum = {"components": Component, "point_of_no_return": PointOfNoReturn}.get(
-            str(info.field_name), DataScenario
-        )
+        enum = {
+            "components": Component,
+            "point_of_no_return": PointOfNoReturn,
+            "rollout": Rollout,
+        }.get(str(info.field_name), DataScenario)
         return _only_values(value, enum)
 
     components: list[Component] = Field(
@@ -149,6 +164,21 @@ class Change(BaseModel):
     )
     customer_facing: bool = Field(
         strict=True, default=False, description="End users see the change (they are then notified)."
+    )
+    rollout: Rollout = Field(
+        default=Rollout.ALL_AT_ONCE,
+        description=(
+            "How the new version reached production; a canary or blue-green rollout can be "
+            "rolled back by routing traffic back to the old version (type 1)."
+        ),
+    )
+    traffic_percent: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        strict=True,
+        description="Share of the traffic the new version serves (0-100); null = unknown.",
     )
 
 
@@ -195,7 +225,18 @@ class Incident(BaseModel):
     rollback_possible: bool | None = Field(
         strict=True, default=None, description="Step 5; null = derive it from the change."
     )
-    rollback_risk: Literal["low", "high"] = Field(default="low", description="Step 6.")
+    rollback_risk: Literal["low", "high"] | None = Field(
+        default=None,
+        description="Step 6, as reported; null = derive it from the rollback's prerequisites.",
+    )
+    previous_version_known_good: bool | None = Field(
+        strict=True,
+        default=None,
+        description=(
+            "The version rolled back to is tested and known-good (application code "
+            "prerequisite); null = unknown."
+        ),
+    )
     rollback_tested: bool | None = Field(
         strict=True,
         default=None,

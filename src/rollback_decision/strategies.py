@@ -33,6 +33,7 @@ from rollback_decision.facts import (
     DataScenario,
     Incident,
     PointOfNoReturn,
+    Rollout,
     Symptom,
 )
 
@@ -61,6 +62,13 @@ def change_fields() -> dict[str, st.SearchStrategy[Any]]:
         "point_of_no_return": st.lists(st.sampled_from(PointOfNoReturn), max_size=2, unique=True),
         "trading_system": st.booleans(),
         "customer_facing": st.booleans(),
+        "rollout": st.sampled_from(Rollout),
+        "traffic_percent": _maybe(
+            st.one_of(
+                st.sampled_from([0.0, 5.0, 50.0, 100.0]),
+                st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
+            )
+        ),
     }
 
 
@@ -76,7 +84,8 @@ def incident_fields() -> dict[str, st.SearchStrategy[Any]]:
         "fix_forward_eta_minutes": minutes(),
         "rollback_eta_minutes": minutes(),
         "rollback_possible": _maybe(st.booleans()),
-        "rollback_risk": st.sampled_from(["low", "high"]),
+        "rollback_risk": st.sampled_from([None, "low", "high"]),
+        "previous_version_known_good": _maybe(st.booleans()),
         "rollback_tested": _maybe(st.booleans()),
         "verified_backup": _maybe(st.booleans()),
         "partial_deployment": st.booleans(),

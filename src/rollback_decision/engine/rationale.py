@@ -33,12 +33,20 @@ class Step:
     fixed: RationaleStep | None
     #: per placeholder, how to read its value from the facts
     getters: tuple[Callable[[Mapping[str, Any]], Any], ...]
+    #: the rule fired (its ``because``), or did not (the ``if_not`` of an earlier rule)
+    fired: bool = True
 
     def render(self, facts: Mapping[str, Any]) -> RationaleStep:
         values = {n: get(facts) for n, get in zip(self.template.names, self.getters, strict=True)}
         text = self.template.render(values)
         return built(
-            RationaleStep, {"rule_id": self.rule.id, "section": self.rule.section, "text": text}
+            RationaleStep,
+            {
+                "rule_id": self.rule.id,
+                "section": self.rule.section,
+                "text": text,
+                "fired": self.fired,
+            },
         )
 
     def key(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -54,7 +62,7 @@ class Rationale:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self._steps: dict[tuple[str, str], Step] = {}
+        self._steps: dict[tuple[str, str, bool], Step] = {}
         #: first-match tables: the items when rule k fired, by k
         self._first: dict[str, tuple[tuple[Item, ...], ...]] = {}
         #: other tables: the items of every explanation, then those of each fired rule
@@ -69,7 +77,7 @@ class Rationale:
                     per_rule.append((*before, *fire))
                     before += self._needs(sorted(rule.reads))
                     if rule.if_not is not None:
-                        before += self._say(rule, rule.if_not)
+                        before += self._say(rule, rule.if_not, fired=False)
                 self._first[table.id] = tuple(per_rule)
             else:
                 prefix: list[Item] = []
@@ -85,8 +93,8 @@ class Rationale:
         found = (producers.get(name.partition(".")[0]) for name in names)
         return list(dict.fromkeys(t for t in found if t is not None))
 
-    def _say(self, rule: CompiledRule, template: Template) -> list[Item]:
-        key = (rule.id, template.text)
+    def _say(self, rule: CompiledRule, template: Template, *, fired: bool = True) -> list[Item]:
+        key = (rule.id, template.text, fired)
         step = self._steps.get(key)
         if step is None:
             facts = [n for n in template.names if n.partition(".")[0] not in self.policy.parameters]
@@ -94,10 +102,10 @@ class Rationale:
             if not facts:
                 params = {n: self.policy.parameters[n] for n in template.names}
                 fixed = RationaleStep(
-                    rule_id=rule.id, section=rule.section, text=template.render(params)
+                    rule_id=rule.id, section=rule.section, text=template.render(params), fired=fired
                 )
             getters = tuple(text_getter(self.policy, n) for n in template.names)
-            step = self._steps[key] = Step(rule, template, fixed, getters)
+            step = self._steps[key] = Step(rule, template, fixed, getters, fired)
         return [*self._needs(template.names), step]
 
     def _fire_items(self, table: CompiledTable, rule: CompiledRule) -> tuple[Item, ...]:
