@@ -31,7 +31,10 @@ def test_incident_defaults_are_the_documented_ones() -> None:
     assert incident.related_to_deployment is None
     assert incident.severity is None
     assert incident.symptoms == []
-    assert incident.rollback_risk == "low"
+    assert incident.rollback_risk is None  # derived from the prerequisites
+    assert incident.previous_version_known_good is None
+    assert incident.change.rollout == "all_at_once"
+    assert incident.change.traffic_percent is None
     assert incident.change == Change()
     assert incident.change.components == ["application_code"]
     assert incident.change.data_scenario == "no_data_changes"

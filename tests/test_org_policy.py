@@ -543,9 +543,10 @@ class TestIdentity:
             id="anchor-disabled",
         ),
         pytest.param(
-            "extends: default\nrules:\n  disable: [eta.reported, eta.estimated, eta.none]\n",
+            "extends: default\nrules:\n  disable: [eta.reported, eta.estimated, eta.type_2_budget,"
+            " eta.type_3_budget, eta.type_4_budget, eta.none]\n",
             [
-                "org.yaml:3: rule 'eta.none', key 'rules.disable.2': disables every rule of "
+                "org.yaml:3: rule 'eta.none', key 'rules.disable.5': disables every rule of "
                 "table 'rollback_eta'"
             ],
             id="table-left-empty",
@@ -650,7 +651,7 @@ class TestIdentity:
             "      when: {rollback_risk: hgh}\n      set: {action: evaluate_risk}\n",
             [
                 "org.yaml:5: rule 'tree.6.high_risk', key 'when.rollback_risk': 'rollback_risk' "
-                "is one of high, low; 'hgh' is not (did you mean 'high'?)"
+                "is one of high, low or null; 'hgh' is not (did you mean 'high'?)"
             ],
             id="compiler-problem-in-a-replaced-rule",
         ),

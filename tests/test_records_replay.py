@@ -69,8 +69,9 @@ def test_replaying_the_example_log_under_the_organisation_policy_finds_two_diffe
         ),
     ]
     first = report["differences"][0]
-    assert first["rules_removed"] == []
-    assert first["rules_added"] == ["tree.6.high_risk", "tree.7.rollback"]
+    # rule ids are the rules that fired (issue 11): the quick fix no longer decides
+    assert first["rules_removed"] == ["tree.4.quick_fix"]
+    assert first["rules_added"] == ["tree.7.rollback"]
 
 
 def test_replay_text_names_time_actions_and_rules(capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,7 +82,8 @@ def test_replay_text_names_time_actions_and_rules(capsys: pytest.CaptureFixture[
         "INC-3001 at 2026-03-03T14:04:00Z:\n"
         "  recorded: fix_forward (type 2)\n"
         "  new:      rollback (type 2)\n"
-        "  rules newly applied:     tree.6.high_risk, tree.7.rollback\n"
+        "  rules no longer applied: tree.4.quick_fix\n"
+        "  rules newly applied:     tree.7.rollback\n"
     )
 
 
