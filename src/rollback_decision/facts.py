@@ -125,9 +125,7 @@ class Change(BaseModel):
 
     model_config = _FROZEN
 
-    @field_validator(
-        "components", "point_of_no_return", "data_scenario", "rollout", mode="before"
-    )
+    @field_validator("components", "point_of_no_return", "data_scenario", "rollout", mode="before")
     @classmethod
     def _enum_values_only(cls, value: Any, info: ValidationInfo) -> Any:
         enum = {

@@ -39,7 +39,7 @@ CODE_OR_SCHEMA = {
 
 
 class TestDecisionIsConsistent:
-    """"Fix forward: When rollback not possible or riskier"; "TYPE 1: INSTANTANEOUS ROLLBACK
+    """ "Fix forward: When rollback not possible or riskier"; "TYPE 1: INSTANTANEOUS ROLLBACK
     [...] Single action rollback"; "APPLICATION CODE ROLLBACK › PREREQUISITES"."""
 
     @SETTINGS
