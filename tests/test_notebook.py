@@ -52,5 +52,5 @@ def test_decisions_table_and_rationale_table() -> None:
     assert list(table["action"]) == ["rollback", "no_action"]
     decision = decide(BASE)
     steps = rationale_table(decision)
-    assert list(steps["rule_id"]) == decision.rule_ids
+    assert list(steps["rule_id"]) == [step.rule_id for step in decision.rationale]
     assert list(steps.columns) == ["rule_id", "section", "text"]
