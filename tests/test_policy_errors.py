@@ -43,17 +43,17 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
         ),
         pytest.param(
             "decision.yaml",
-            "when: {rollback_risk: high}",
-            "when: {rollback_risk: hihg}",
-            "decision.yaml:132: rule 'tree.6.high_risk', key 'when.rollback_risk': "
-            "'rollback_risk' is one of high, low; 'hihg' is not (did you mean 'high'?)",
+            "when: {risk: high}",
+            "when: {risk: hihg}",
+            "decision.yaml:140: rule 'tree.6.high_risk', key 'when.risk': "
+            "'risk' is one of high, low, unknown; 'hihg' is not (did you mean 'high'?)",
             id="bad-enum-value",
         ),
         pytest.param(
             "decision.yaml",
             "{lt: {param: fix_forward_window_minutes}}",
             "{lt: {param: fix_forward_window}}",
-            "decision.yaml:122: rule 'tree.4.quick_fix', key 'when.fix_forward_eta_minutes.lt': "
+            "decision.yaml:130: rule 'tree.4.quick_fix', key 'when.fix_forward_eta_minutes.lt': "
             "unknown parameter 'fix_forward_window' (did you mean 'fix_forward_window_minutes'?)",
             id="unknown-parameter",
         ),
@@ -61,7 +61,7 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "decision.yaml",
             "{lt: {param: fix_forward_window_minutes}}",
             "{less: 15}",
-            "decision.yaml:122: rule 'tree.4.quick_fix', key 'when.fix_forward_eta_minutes.less': "
+            "decision.yaml:130: rule 'tree.4.quick_fix', key 'when.fix_forward_eta_minutes.less': "
             "unknown operator 'less' (did you mean 'le'?)",
             id="unknown-operator",
         ),
@@ -69,7 +69,7 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "decision.yaml",
             "{lt: {param: fix_forward_window_minutes}}",
             "{lt: soon}",
-            "decision.yaml:122: rule 'tree.4.quick_fix', key 'when.fix_forward_eta_minutes.lt': "
+            "decision.yaml:130: rule 'tree.4.quick_fix', key 'when.fix_forward_eta_minutes.lt': "
             "'lt' needs a number to compare 'fix_forward_eta_minutes' with, got 'soon'",
             id="wrong-operand-type",
         ),
@@ -85,7 +85,8 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "decision.yaml",
             "set: {action: rollback}",
             "set: {action: roll_back}",
-            "decision.yaml:150: rule 'tree.7.rollback', key 'set.action': 'action' must be one "
+            "decision.yaml:123: rule 'tree.partial.complete_rollback', key 'set.action': "
+            "'action' must be one "
             "of escalate, evaluate_risk, fix_forward, immediate_rollback, investigate, "
             "must_fix_forward, no_action, rollback, got 'roll_back' (did you mean 'rollback'?)",
             id="unknown-action",
@@ -94,7 +95,7 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "decision.yaml",
             "id: tree.6.high_risk",
             "id: tree.4.quick_fix",
-            "decision.yaml:130: rule 'tree.4.quick_fix', key 'id': rule id 'tree.4.quick_fix' "
+            "decision.yaml:138: rule 'tree.4.quick_fix', key 'id': rule id 'tree.4.quick_fix' "
             "is used again (first in table 'decision')",
             id="duplicate-rule-id",
         ),
@@ -125,7 +126,7 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "authority.yaml",
             "decided_by: cab\n",
             "decided_by: cabb\n",
-            "authority.yaml:53: key 'authorities.non_critical.decided_by': unknown role 'cabb' "
+            "authority.yaml:56: key 'authorities.non_critical.decided_by': unknown role 'cabb' "
             "(did you mean 'cab'?)",
             id="unknown-role",
         ),
@@ -156,8 +157,8 @@ def test_every_problem_is_reported_at_once(rules_copy: Path) -> None:
 def test_table_missing_from_pipeline_is_reported(rules_copy: Path) -> None:
     edit(rules_copy, "policy.yaml", "  - authority\n", "  - authorty\n")
     assert problems_of(rules_copy) == [
-        "policy.yaml:20: key 'pipeline.6': unknown table 'authorty' (did you mean 'authority'?)",
-        "authority.yaml:70: key 'tables.authority.id': table 'authority' is not in the pipeline",
+        "policy.yaml:21: key 'pipeline.7': unknown table 'authorty' (did you mean 'authority'?)",
+        "authority.yaml:82: key 'tables.authority.id': table 'authority' is not in the pipeline",
         "(policy): key 'authority': no table in the pipeline produces 'authority', which the "
         "decision needs",
     ]
