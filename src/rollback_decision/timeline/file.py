@@ -21,8 +21,9 @@ from typing import Any
 
 from rollback_decision.errors import TimelineError, did_you_mean
 from rollback_decision.policy import Policy
+from rollback_decision.timeline.changes import format_time
 from rollback_decision.timeline.events import Event, parse_event, parse_time
-from rollback_decision.timeline.session import IncidentSession, format_time
+from rollback_decision.timeline.session import IncidentSession
 
 __all__ = ["Timeline", "load_timeline", "parse_timeline", "render_text", "replay"]
 
