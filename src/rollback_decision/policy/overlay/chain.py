@@ -28,7 +28,7 @@ from rollback_decision.policy.overlay.spec import (
     catalogue_sections,
     entry_noun,
 )
-from rollback_decision.policy.problems import not_a_policy
+from rollback_decision.policy.problems import not_a_policy, read_problem
 from rollback_decision.policy.spec import PolicyDocument
 from rollback_decision.policy.yamlio import (
     DEFAULT_LIMITS,
@@ -170,7 +170,7 @@ def _read_org_file(path: Path, problems: list[PolicyProblem], limits: Limits) ->
     try:
         data = read_bytes(path, limits)
     except YamlReadError as exc:
-        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
+        problems.append(read_problem(name, exc))
         return OrgFile(path, SourceFile(name, None, None, ""), None)
     # Read once: the hash and the changes come from the same bytes.
     source = SourceFile(name, None, None, hashlib.sha256(data).hexdigest())
@@ -178,7 +178,7 @@ def _read_org_file(path: Path, problems: list[PolicyProblem], limits: Limits) ->
     try:
         raw = read_document(data, limits=limits, name=name)
     except YamlReadError as exc:
-        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
+        problems.append(read_problem(name, exc))
         return org
     if not isinstance(raw, dict):
         problems.append(

@@ -23,7 +23,7 @@ JSON (a ``.json`` file, or text that starts with ``{`` or ``[`` and parses as JS
 by the json module with the same limits; its errors are worded as JSON errors.
 """
 
-from rollback_decision.policy.yamlio.document import parse_text, read_document
+from rollback_decision.policy.yamlio.document import parse_text, read_document, read_input
 from rollback_decision.policy.yamlio.limits import (
     DEFAULT_LIMITS,
     MAX_NUMBER_LENGTH,
@@ -44,6 +44,7 @@ __all__ = [
     "parse_text",
     "read_bytes",
     "read_document",
+    "read_input",
     "read_stdin",
     "to_plain",
 ]

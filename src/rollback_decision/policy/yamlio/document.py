@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from rollback_decision.policy.yamlio.composer import parse_yaml
@@ -12,9 +14,9 @@ from rollback_decision.policy.yamlio.limits import (
     YamlReadError,
     too_large,
 )
-from rollback_decision.policy.yamlio.source import decode
+from rollback_decision.policy.yamlio.source import decode, read_bytes, read_stdin
 
-__all__ = ["parse_text", "read_document"]
+__all__ = ["parse_text", "read_document", "read_input"]
 
 
 def read_document(data: bytes, *, limits: Limits = DEFAULT_LIMITS, name: str | None = None) -> Any:
@@ -44,3 +46,16 @@ def parse_text(text: str, *, limits: Limits = DEFAULT_LIMITS, name: str | None =
             except YamlReadError:
                 raise json_error from None
     return parse_yaml(text, limits)
+
+
+def read_input(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Read and parse an input document: the file ``path``, or standard input for ``-``.
+
+    A pipe or a device is read up to the limit, a folder is refused; a ``.json`` name is read
+    as JSON only. None for an empty document.
+    """
+    name = str(path)
+    if name == "-":
+        return read_document(read_stdin(limits), limits=limits, name=None)
+    data = read_bytes(Path(name), limits, regular_only=False)
+    return read_document(data, limits=limits, name=name)
