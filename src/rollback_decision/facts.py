@@ -299,26 +299,13 @@ def load_incident(path: str, *, max_bytes: int | None = None) -> Incident:
     ``null``) is refused: "the incident is empty"; ``{}`` is an incident with every fact
     unknown.
     """
-    from pathlib import Path
 
-    from rollback_decision.policy.yamlio import (
-        DEFAULT_LIMITS,
-        YamlReadError,
-        read_bytes,
-        read_document,
-        read_stdin,
-        to_plain,
-    )
+    from rollback_decision.policy.yamlio import DEFAULT_LIMITS, YamlReadError, read_input, to_plain
 
     name = "<stdin>" if path == "-" else path
     limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
     try:
-        data = (
-            read_stdin(limits)
-            if path == "-"
-            else read_bytes(Path(path), limits, regular_only=False)
-        )
-        raw = read_document(data, limits=limits, name=None if path == "-" else path)
+        raw = read_input(path, limits)
     except YamlReadError as exc:
         raise IncidentError(
             source=name, field=exc.key, message=exc.message, line=exc.line
