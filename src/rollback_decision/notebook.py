@@ -26,20 +26,25 @@ from rollback_decision.errors import IncidentError
 from rollback_decision.facts import Change, Incident, parse_incident
 from rollback_decision.policy import Policy
 from rollback_decision.whatif.batch import decide_frame, decide_many, decision_row
+from rollback_decision.whatif.counterfactuals import counterfactuals, why_not
+from rollback_decision.whatif.display import show
 from rollback_decision.whatif.grid import pivot, sweep_grid
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "counterfactuals",
     "decide_frame",
     "decide_many",
     "decision_row",
     "decisions_table",
     "pivot",
     "rationale_table",
+    "show",
     "sweep",
     "what_if",
+    "why_not",
     "with_overrides",
 ]
 

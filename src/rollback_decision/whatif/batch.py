@@ -145,6 +145,7 @@ def decide_frame(
     *,
     policy: Policy | None = None,
     engine: EngineName = "native",
+    remember: bool = True,
 ) -> pd.DataFrame:
     """``frame`` with the headline columns of each row's decision added (a new frame).
 
@@ -153,6 +154,7 @@ def decide_frame(
     :data:`HEADLINE`, ``decision.NAME`` where an incident field has the same name. A pure
     function of the frame: it maps unchanged over the partitions of a Dask DataFrame.
     A cell the models refuse raises :class:`IncidentError` naming its row and column.
+    ``remember=False``: each class is decided afresh (no memo of the policy's runtime).
     """
     import numpy as np
     import pandas as pd
@@ -206,7 +208,8 @@ def decide_frame(
             incident = parse_incident(data)
         except IncidentError as exc:
             raise _at(exc, f"row {frame.index[int(first)]!r}") from None
-        results.append(decision_row(decide(incident, policy=chosen, engine=engine)))
+        decision = decide(incident, policy=chosen, engine=engine, remember=remember)
+        results.append(decision_row(decision))
     out = frame.copy()
     for name in HEADLINE:
         values = np.empty(len(results), dtype=object)
