@@ -25,7 +25,7 @@ from rollback_decision.engine import EngineName, decide
 from rollback_decision.errors import IncidentError
 from rollback_decision.facts import Change, Incident, parse_incident
 from rollback_decision.policy import Policy
-from rollback_decision.whatif.batch import decide_frame, decide_many, decision_row
+from rollback_decision.whatif.batch import HEADLINE, decide_frame, decide_many, decision_row
 from rollback_decision.whatif.counterfactuals import counterfactuals, why_not
 from rollback_decision.whatif.display import show
 from rollback_decision.whatif.grid import pivot, sweep_grid
@@ -123,7 +123,9 @@ def sweep(
 
         column = resolve_field(field)
         table = sweep_grid(base, {column: values}, policy=policy, engine=engine)
-        return table.rename(columns={column: field}).set_index(field)
+        # The value is the index: the headline keeps its plain names, as it always had.
+        plain = {f"decision.{name}": name for name in HEADLINE}
+        return table.set_index(column).rename_axis(field).rename(columns=plain)
     if values is not None:
         raise TypeError("sweep(base, {FIELD: VALUES, ...}) takes the values in the mapping")
     return sweep_grid(base, field, policy=policy, engine=engine)
