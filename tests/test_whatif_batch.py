@@ -175,3 +175,26 @@ def test_one_field_sweep_keeps_its_form() -> None:
     assert list(table.index) == ["no_data_changes", "irreversible_transformation"]
     assert list(table["action"]) == ["rollback", "must_fix_forward"]
     assert load_policy() is not None
+
+
+def test_a_fix_time_is_placed_against_each_class_s_own_rollback_time() -> None:
+    # The fix-forward time is compared with the rollback time, which the change determines:
+    # ties and both sides of each rollback time are decided as they are one by one.
+    fix = [None, 0, 4.9, 5, 5.1, 10, 14.9, 15, 20, 34.9, 35, 35.1, 60, 61, 200]
+    components = [["application_code"], ["configuration", "dependency"], ["network"]]
+    grid = sweep(
+        {"related_to_deployment": True, "change": {"data_scenario": "incompatible_schema"}},
+        {"fix_forward_eta_minutes": fix, "change.components": components},
+    )
+    for row in grid.to_dict("records"):
+        incident = Incident.model_validate(
+            {
+                "related_to_deployment": True,
+                "fix_forward_eta_minutes": row["fix_forward_eta_minutes"],
+                "change": {
+                    "data_scenario": "incompatible_schema",
+                    "components": row["change.components"],
+                },
+            }
+        )
+        assert row["action"] == decide(incident).action, row

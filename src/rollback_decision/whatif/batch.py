@@ -4,8 +4,11 @@ Two incidents are in the same class when no rule of the policy can tell them apa
 the headline of a decision shows (action, rollback type and time, authority, rule ids):
 
 * a number is placed between the thresholds the policy compares it with
-  (:class:`~rollback_decision.verify.domains.FactSpace` knows them); a number the rules
-  compare with another fact, or copy into an output, keeps its raw value;
+  (:class:`~rollback_decision.verify.domains.FactSpace` knows them); a number compared with
+  a derived fact that depends on no such number (``fix_forward_eta_minutes`` against the
+  rollback time) is also placed among that fact's values in its class, found by running the
+  class's representative; any other number the rules compare with another fact, or copy into
+  an output, keeps its raw value;
 * booleans, enums and nulls are themselves, lists are their tuples;
 * a fact no rule reads or copies cannot change the headline: it is validated, not keyed.
 
@@ -21,12 +24,12 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rollback_decision.decision import Decision
-from rollback_decision.engine import EngineName, decide
+from rollback_decision.engine import EngineName, decide, native
 from rollback_decision.engine.core import incident_facts
-from rollback_decision.errors import IncidentError
+from rollback_decision.errors import DecisionError, IncidentError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
-from rollback_decision.verify.domains import FactSpace
+from rollback_decision.verify.domains import FactSpace, is_number, table_needs
 from rollback_decision.whatif.fields import FIELDS, set_field
 
 if TYPE_CHECKING:
@@ -120,14 +123,48 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _classifier(space: FactSpace, fact: str) -> Callable[[Any], Hashable]:
+def relative_facts(policy: Policy) -> frozenset[str]:
+    """Input numbers compared with derived facts that depend on no such number: their class
+    among the partners' values is found per class of the other facts (the partners' values
+    are the same throughout one), so they need not keep their raw values."""
+
+    def make() -> frozenset[str]:
+        space = fact_space(policy)
+        producers = policy.producers
+
+        def inputs(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+            if name not in producers or name in seen:
+                return {name}
+            out: set[str] = set()
+            for needed in table_needs(policy.table(producers[name])):
+                out |= inputs(needed, seen | {name})
+            return out
+
+        numbers = {
+            f for f in space.read if space.types[f].kind == "number" and space.number_partners(f)
+        }
+        # a copied number keeps its raw value: exact wherever it flows
+        candidates = {f for f in numbers if f not in space.copies}
+        return frozenset(
+            f
+            for f in candidates
+            if all(
+                p in producers and not (inputs(p) & candidates) for p in space.number_partners(f)
+            )
+        )
+
+    return policy.runtime.once("whatif.relative_facts", make)
+
+
+def _classifier(space: FactSpace, fact: str, relative: frozenset[str]) -> Callable[[Any], Hashable]:
     """How one input fact's value maps to its class under the policy (see the module doc)."""
     if fact not in space.read:
         return lambda value: 0
     kind = space.types[fact].kind
     if kind == "list":
         return lambda value: tuple(value) if value is not None else None
-    if kind != "number" or space.number_partners(fact) or fact in space.copies:
+    partnered = space.number_partners(fact) and fact not in relative
+    if kind != "number" or partnered or fact in space.copies:
         return lambda value: value
     cuts = sorted(space.number_thresholds(fact))
 
@@ -161,6 +198,7 @@ def decide_frame(
 
     chosen = policy if policy is not None else default_policy()
     space = fact_space(chosen)
+    relative = relative_facts(chosen)
     rows = len(frame)
     names = headline(frame.columns)
     codes: list[Any] = []
@@ -186,7 +224,7 @@ def decide_frame(
         for code, value in enumerate(uniques):
             if not space.valid(fact, tuple(value) if isinstance(value, list) else value):
                 _refuse(frame, column, row_codes, code, value)
-        classify = _classifier(space, fact)
+        classify = _classifier(space, fact, relative)
         class_ids: dict[Hashable, int] = {}
         mapping = np.array(
             [class_ids.setdefault(classify(_key(v)), len(class_ids)) for v in uniques],
@@ -199,15 +237,12 @@ def decide_frame(
         firsts = np.zeros(min(rows, 1), dtype=np.int64)
     else:
         groups, firsts = _group(np.column_stack(codes))
+        near = [c for c in cells if FIELDS[c] in relative]
+        if near:
+            groups, firsts = _refine(chosen, space, frame, cells, near, groups, firsts)
     results = []
     for first in firsts:
-        data: dict[str, Any] = {}
-        for column, (column_codes, column_values) in cells.items():
-            set_field(data, column, column_values[column_codes[first]])
-        try:
-            incident = parse_incident(data)
-        except IncidentError as exc:
-            raise _at(exc, f"row {frame.index[int(first)]!r}") from None
+        incident = _representative(frame, cells, int(first))
         decision = decide(incident, policy=chosen, engine=engine, remember=remember)
         results.append(decision_row(decision))
     out = frame.copy()
@@ -217,6 +252,62 @@ def decide_frame(
         taken = values[groups] if rows else np.empty(0, dtype=object)
         out[names[name]] = pd.Series(taken, index=out.index, dtype=object)
     return out
+
+
+def _representative(
+    frame: Any, cells: Mapping[str, tuple[Any, Sequence[Any]]], row: int
+) -> Incident:
+    data: dict[str, Any] = {}
+    for column, (column_codes, column_values) in cells.items():
+        set_field(data, column, column_values[column_codes[row]])
+    try:
+        return parse_incident(data)
+    except IncidentError as exc:
+        raise _at(exc, f"row {frame.index[row]!r}") from None
+
+
+def _refine(
+    policy: Policy,
+    space: FactSpace,
+    frame: Any,
+    cells: Mapping[str, tuple[Any, Sequence[Any]]],
+    near: Sequence[str],
+    groups: Any,
+    firsts: Any,
+) -> tuple[Any, Any]:
+    """Split the classes by where each relative number falls among its partners' values in
+    that class (run once per class on its representative)."""
+    import numpy as np
+
+    pipe = native.pipeline(policy)
+    fine = {c: np.zeros((len(firsts), len(cells[c][1])), dtype=np.int64) for c in near}
+    ids: dict[str, dict[Hashable, int]] = {c: {} for c in near}
+    for group, first in enumerate(firsts):
+        incident = _representative(frame, cells, int(first))
+        try:
+            facts: dict[str, Any] | None = pipe.run(incident_facts(incident))[0]
+        except DecisionError:
+            facts = None
+        for column in near:
+            fact = FIELDS[column]
+            if facts is None:
+                cuts: list[float] | None = None
+            else:
+                cuts = sorted(
+                    float(facts[p]) for p in space.number_partners(fact) if is_number(facts.get(p))
+                )
+            for code, value in enumerate(cells[column][1]):
+                key: Hashable
+                if value is None:
+                    key = None
+                elif cuts is None:
+                    key = ("raw", value)
+                else:
+                    at = bisect.bisect_left(cuts, value)
+                    key = (at, at < len(cuts) and cuts[at] == value)
+                fine[column][group, code] = ids[column].setdefault(key, len(ids[column]))
+    columns = [groups] + [fine[c][groups, cells[c][0]] for c in near]
+    return _group(np.column_stack(columns))
 
 
 def _missing_list(value: Any) -> bool:
