@@ -133,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print("\n".join(engines_report(incidents, args.repeats)))
 
+    from benchmarks.bench_batch import report as batch_report
+
+    print("\n".join(batch_report(repeats=3)))
+
     from benchmarks.bench_verify import bench_verify
 
     verify = bench_verify(repeat=3)

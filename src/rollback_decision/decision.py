@@ -222,6 +222,12 @@ class Decision(BaseModel):
         """The ids of the rules that made this decision, in order."""
         return [step.rule_id for step in self.rationale]
 
+    def _repr_html_(self) -> str:
+        """How Jupyter shows a decision (:func:`rollback_decision.whatif.display.decision_html`)."""
+        from rollback_decision.whatif.display import decision_html
+
+        return decision_html(self)
+
 
 def deprecated_names(module: str) -> Callable[[str], Any]:
     """A module ``__getattr__`` serving the deprecated ``Warning`` (the old name of
