@@ -148,6 +148,8 @@ class Policy:
     clocks: ClockCatalogue = field(default_factory=lambda: ClockCatalogue(()))
     #: each authority's ``rank`` (None: unranked); the more severe the situation, the higher
     authority_ranks: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType({}))
+    #: the deployment readiness tables (``subject: deployment_plan``), in file order
+    readiness: tuple[CompiledTable, ...] = ()
     #: everything remembered for this policy (see :mod:`rollback_decision.runtime`)
     runtime: Runtime = field(default_factory=Runtime, compare=False, repr=False)
 
@@ -376,7 +378,7 @@ class _Checker:
     # -- tables -------------------------------------------------------------------------------
 
     def pipeline(self) -> list[TableSpec]:
-        tables = {t.id: t for t in self.doc.tables}
+        tables = {t.id: t for t in self.doc.tables if t.subject == "incident"}
         order = list(self.doc.pipeline or [])
         out: list[TableSpec] = []
         seen: set[str] = set()
@@ -388,6 +390,8 @@ class _Checker:
                 message = (
                     f"table {name!r} listed twice"
                     if name in seen
+                    else "a readiness table (subject: deployment_plan) is not in the pipeline"
+                    if any(t.id == name for t in self.doc.tables)
                     else f"unknown table {name!r}{did_you_mean(name, tables)}"
                 )
                 self.problems.append(
@@ -725,6 +729,9 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         problems.append(PolicyProblem(file="(policy)", key=name, message=message))
     plan = compile_plan(doc, facts, params, checker.problem)
     clocks = compile_clocks(doc, params, checker.problem)
+    from rollback_decision.readiness.rules import compile_readiness  # readiness reads Policy
+
+    readiness = compile_readiness(checker, params, authority_ids)
     if problems or doc.policy is None:
         return None
     identity = PolicyIdentity(
@@ -743,4 +750,5 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         producers=MappingProxyType(producers),
         plan=plan,
         clocks=clocks,
+        readiness=readiness,
     )
