@@ -10,6 +10,7 @@ from rollback_decision.readiness.assess import (
     assess_readiness,
     load_plan,
     parse_plan,
+    render_readiness,
     rollback_type_of,
 )
 from rollback_decision.readiness.model import (
@@ -38,6 +39,7 @@ __all__ = [
     "assess_readiness",
     "load_plan",
     "parse_plan",
+    "render_readiness",
     "rollback_type_of",
 ]
 

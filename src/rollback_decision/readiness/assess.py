@@ -38,6 +38,7 @@ __all__ = [
     "assess_readiness",
     "load_plan",
     "parse_plan",
+    "render_readiness",
     "rollback_type_of",
 ]
 
@@ -225,3 +226,31 @@ def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
     from rollback_decision.policy.yamlio import line_of
 
     return line_of(raw, loc)
+
+
+def render_readiness(result: ReadinessResult, *, source: str | None = None) -> str:
+    """``result`` as a report to read in a terminal or a pipeline log."""
+    budget = result.rollback_budget_minutes
+    lines = [
+        f"readiness: {result.verdict.upper()}" + (f" ({source})" if source else ""),
+        f"rollback type {result.rollback_type} ({result.rollback_type_name})"
+        + (f", budget {budget:g} min" if budget is not None else ", no rollback: fix forward"),
+    ]
+    if result.required_approvals:
+        missing = set(result.missing_approvals)
+        lines.append(
+            "approvals: "
+            + ", ".join(
+                f"{a} ({'missing' if a in missing else 'granted'})"
+                for a in result.required_approvals
+            )
+        )
+    if result.missing_test_documentation:
+        lines.append("test documentation missing: " + ", ".join(result.missing_test_documentation))
+    for finding in result.findings:
+        met = " (met)" if finding.met else ""
+        lines.append(f"- {finding.severity.value}{met}: {finding.text}")
+        lines.append(f"    [{finding.rule_id}] {finding.section}")
+    ident = result.policy
+    lines.append(f"policy: {ident.name} {ident.version} ({ident.content_hash[:12]})")
+    return "\n".join(lines) + "\n"
