@@ -56,7 +56,7 @@ def plan(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def tested(**fields: Any) -> dict[str, Any]:
+def record(**fields: Any) -> dict[str, Any]:
     """The good rollback test record, with ``fields`` changed."""
     return {**GOOD_TEST, **fields}
 
@@ -88,14 +88,14 @@ def test_no_rollback_test_blocks(policy: Policy) -> None:
 
 def test_a_failed_final_validation_blocks(policy: Policy) -> None:
     # Test Documentation: "Final validation: [Pass/Fail]"
-    result = assess(policy, rollback_tests=[tested(final_validation="fail")])
+    result = assess(policy, rollback_tests=[record(final_validation="fail")])
     assert result.verdict == "blocked"
     assert rules(result) == {"readiness.final_validation_failed": "blocker"}
 
 
 def test_the_last_test_counts(policy: Policy) -> None:
     # How to Test: "8. Refine procedure if needed" — a failed test, refined and retested.
-    tests = [tested(final_validation="fail"), GOOD_TEST]
+    tests = [record(final_validation="fail"), GOOD_TEST]
     assert assess(policy, rollback_tests=tests).verdict == "ready"
 
 
@@ -114,14 +114,14 @@ def test_when_to_test_makes_the_change_conditional(
     policy: Policy, test: dict[str, Any], performance_critical: bool, rule: str
 ) -> None:
     result = assess(
-        policy, rollback_tests=[tested(**test)], performance_critical=performance_critical
+        policy, rollback_tests=[record(**test)], performance_critical=performance_critical
     )
     assert result.verdict == "conditional"
     assert rules(result) == {rule: "condition"}
 
 
 def test_not_under_load_is_fine_when_not_performance_critical(policy: Policy) -> None:
-    assert assess(policy, rollback_tests=[tested(under_load=False)]).verdict == "ready"
+    assert assess(policy, rollback_tests=[record(under_load=False)]).verdict == "ready"
 
 
 def test_a_schema_change_not_tested_in_staging_blocks(policy: Policy) -> None:
@@ -130,7 +130,7 @@ def test_a_schema_change_not_tested_in_staging_blocks(policy: Policy) -> None:
         policy,
         change={"components": ["application_code", "database_schema"]},
         prerequisites=SCHEMA_PREREQUISITES,
-        rollback_tests=[tested(environment="production")],
+        rollback_tests=[record(environment="production")],
     )
     assert result.verdict == "blocked"
     assert rules(result) == {"readiness.staging_schema": "blocker"}
@@ -138,7 +138,7 @@ def test_a_schema_change_not_tested_in_staging_blocks(policy: Policy) -> None:
 
 def test_missing_test_documentation_fields_are_listed(policy: Policy) -> None:
     # Test Documentation: date, environment, tester, rollback time, issues, modifications, ...
-    test = tested(tester=None, issues_found=None, modifications=None)
+    test = record(tester=None, issues_found=None, modifications=None)
     result = assess(policy, rollback_tests=[test])
     assert result.verdict == "conditional"
     assert result.missing_test_documentation == ["tester", "issues_found", "modifications"]
@@ -165,7 +165,7 @@ def test_an_organisation_budget_moves_the_line(tmp_path: Path) -> None:
     acme = load_policy(EXAMPLES / "org-policy.yaml")
     change = {"components": ["infrastructure"]}
     result = assess_readiness(
-        plan(change=change, rollback_tests=[tested(rollback_time_minutes=100)]), acme
+        plan(change=change, rollback_tests=[record(rollback_time_minutes=100)]), acme
     )
     assert (result.rollback_type, result.rollback_budget_minutes) == (4, 90)
     assert "readiness.rollback_time_over_budget" in rules(result)
@@ -194,7 +194,7 @@ def test_prerequisites_follow_the_components(policy: Policy) -> None:
     # FEATURE FLAG ROLLBACK › PREREQUISITES apply to a change behind a flag.
     # Behind a flag the change is type 1 (< 1 minute): the flag toggle was tested in 30 s.
     change = {"components": ["application_code"], "behind_feature_flag": True}
-    result = assess(policy, change=change, rollback_tests=[tested(rollback_time_minutes=0.5)])
+    result = assess(policy, change=change, rollback_tests=[record(rollback_time_minutes=0.5)])
     assert result.rollback_type == 1
     assert set(rules(result)) == {
         "prerequisite.feature_flag_system_operational.unconfirmed",
@@ -290,7 +290,7 @@ def test_an_organisation_changes_readiness_rules_by_id(tmp_path: Path) -> None:
     )
     acme = load_policy(org)
     assert assess_readiness(plan(low_traffic_window=False), acme).findings == []
-    result = assess_readiness(plan(rollback_tests=[tested(production_like_data=None)]), acme)
+    result = assess_readiness(plan(rollback_tests=[record(production_like_data=None)]), acme)
     assert result.verdict == "blocked"
     assert verify_policy(acme).ok
 
