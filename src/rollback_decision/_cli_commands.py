@@ -600,3 +600,34 @@ def _known_tables(policy: Policy, tables: tuple[str, ...]) -> None:
     for name in tables:
         if name not in ids:
             raise click.UsageError(f"--table {name!r}: no such table{did_you_mean(name, ids)}")
+
+
+@cli.command(name="readiness")
+@click.argument("plan_file", metavar="FILE|-")
+@format_option("the assessment")
+@POLICY_OPTION
+@MAX_BYTES_OPTION
+@EXTENDS_OUTSIDE_OPTION
+def readiness_command(
+    plan_file: str,
+    output_format: str,
+    policy_path: str | None,
+    max_bytes: int,
+    allow_extends_outside: bool,
+) -> int:
+    """May the deployment in FILE go out? (a deployment plan, YAML or JSON; - reads stdin)
+
+    Exit 0 when ready, 1 when conditional or blocked (a pipeline step gates on it), 2 on
+    bad input. The JSON carries the verdict first.
+    """
+    from rollback_decision.readiness import assess_readiness, load_plan, render_readiness
+
+    plan = load_plan(plan_file, max_bytes=max_bytes)
+    policy = _policy(policy_path, max_bytes, allow_extends_outside)
+    result = assess_readiness(plan, policy)
+    if output_format == "json":
+        click.echo(json_text(result.model_dump(mode="json")))
+    else:
+        source = "<stdin>" if plan_file == "-" else plan_file
+        click.echo(terminal_text(render_readiness(result, source=source)), nl=False)
+    return 0 if result.verdict == "ready" else 1

@@ -35,7 +35,7 @@ class Checker(CatalogueChecker):
     """Checks the tables, after the catalogues they name."""
 
     def pipeline(self) -> list[TableSpec]:
-        tables = {t.id: t for t in self.doc.tables}
+        tables = {t.id: t for t in self.doc.tables if t.subject == "incident"}
         order = list(self.doc.pipeline or [])
         out: list[TableSpec] = []
         seen: set[str] = set()
@@ -47,6 +47,8 @@ class Checker(CatalogueChecker):
                 message = (
                     f"table {name!r} listed twice"
                     if name in seen
+                    else "a readiness table (subject: deployment_plan) is not in the pipeline"
+                    if any(t.id == name for t in self.doc.tables)
                     else f"unknown table {name!r}{did_you_mean(name, tables)}"
                 )
                 self.problems.append(

@@ -105,6 +105,8 @@ class Policy:
     clocks: ClockCatalogue = field(default_factory=lambda: ClockCatalogue(()))
     #: each authority's ``rank`` (None: unranked); the more severe the situation, the higher
     authority_ranks: Mapping[str, int | None] = field(default_factory=lambda: MappingProxyType({}))
+    #: the deployment readiness tables (``subject: deployment_plan``), in file order
+    readiness: tuple[CompiledTable, ...] = ()
     #: everything remembered for this policy (see :mod:`rollback_decision.runtime`)
     runtime: Runtime = field(default_factory=Runtime, compare=False, repr=False)
 

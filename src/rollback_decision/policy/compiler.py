@@ -94,6 +94,9 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         problems.append(PolicyProblem(file="(policy)", key=name, message=message))
     plan = compile_plan(doc, facts, params, checker.problem)
     clocks = compile_clocks(doc, params, checker.problem)
+    from rollback_decision.readiness.rules import compile_readiness  # readiness reads Policy
+
+    readiness = compile_readiness(checker, params, authority_ids)
     if problems or doc.policy is None:
         return None
     identity = PolicyIdentity(
@@ -112,4 +115,5 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
         producers=MappingProxyType(producers),
         plan=plan,
         clocks=clocks,
+        readiness=readiness,
     )

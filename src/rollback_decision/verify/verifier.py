@@ -75,6 +75,9 @@ def verify_policy(
         count, sink_findings = check_sinks(policy, matcher, walk, sinks, full_space)
         findings += sink_findings
         evaluated += count
+    from rollback_decision.readiness.verify import verify_readiness  # its own fact model
+
+    findings += verify_readiness(policy)
     seconds = time.perf_counter() - started
     return VerifyReport(
         policy=policy.identity,

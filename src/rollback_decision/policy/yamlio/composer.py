@@ -44,6 +44,8 @@ _NODE_EVENTS = (
     SequenceStartEvent,
     SequenceEndEvent,
 )
+
+
 def _resolver(version: Any) -> VersionedResolver:
     """A resolver for the ``%YAML`` version a document declares (made per document: the
     composer owns it, nothing is kept between documents)."""
