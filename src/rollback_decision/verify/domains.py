@@ -97,8 +97,15 @@ class FactDomain:
     thresholds: tuple[float, ...] = ()
     classes: tuple[tuple[str, ...], ...] = ()
     read: bool = True
+    #: False when the fact's values cannot be enumerated: only its default value is walked
+    enumerable: bool = True
 
     def describe(self) -> str:
+        if not self.enumerable:
+            return (
+                f"{self.name}: {self.kind} values cannot be enumerated; only "
+                f"{self.values[0] if self.values else None!r} is walked (incomplete)"
+            )
         if not self.read:
             return (
                 f"{self.name}: not read by any rule; fixed at {self.values[0]!r}"
@@ -156,6 +163,9 @@ class FactSpace:
         self.thresholds = {k: frozenset(v) for k, v in notes.thresholds.items()}
         self.partners = {k: frozenset(v) for k, v in partners.items()}
         self.copies = {k: frozenset(v) for k, v in copies.items()}
+        #: facts some rule reads whose values cannot be enumerated (a free string or integer):
+        #: only their default value is walked, and the check says it is incomplete
+        self.unenumerable: list[str] = []
         self.domains: dict[str, FactDomain] = {}
         for name, ftype in self.types.items():
             self.domains[name] = self._domain(name, ftype, notes.sets, notes.whole, notes.sizes)
@@ -175,6 +185,8 @@ class FactSpace:
             return FactDomain(name, "number", None, tuple(sorted(self.number_thresholds(name))))
         if ftype.kind == "list":
             order = list(_model_field_values(name))
+            if not order:
+                return self._unenumerable(name, ftype)
             classes = value_classes(order, sets.get(name, []))
             limit = max(sizes.get(name, {1}) | {1})
             options: list[list[tuple[Any, ...]]] = []
@@ -199,10 +211,16 @@ class FactSpace:
             candidates: list[Any] = [False, True]
         else:
             candidates = _model_field_values(name)
+            if not candidates:
+                return self._unenumerable(name, ftype)
         if ftype.nullable:
             candidates.append(None)
         candidates.sort(key=lambda v: v != default)
         return FactDomain(name, ftype.kind, tuple(v for v in candidates if self.valid(name, v)))
+
+    def _unenumerable(self, name: str, ftype: FactType) -> FactDomain:
+        self.unenumerable.append(name)
+        return FactDomain(name, ftype.kind, (self.defaults[name],), enumerable=False)
 
     def list_sets(self, name: str) -> tuple[frozenset[Any], ...]:
         """The literal and parameter sets the conditions test the list fact ``name`` against."""
