@@ -10,6 +10,7 @@ extend one another.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 #: Rules per organisation file (the reader's node limit is 10,000 per document).
@@ -19,7 +20,7 @@ RULES_PER_FILE = 250
 SHAPES = (
     ("plan_warnings", "fix_forward_eta_minutes", "ge", "plan_warnings", "mixed_versions"),
     ("plan_monitoring", "rollback_eta_minutes", "gt", "plan_monitoring", "type_2"),
-    ("communication", "rollback_eta", "gt", "notify_stakeholders", "trading_system"),
+    ("communication", "fix_forward_eta_minutes", "le", "notify_stakeholders", "trading_system"),
     ("plan_checklists", "fix_forward_eta_minutes", "lt", "plan_checklists", "before_rollback"),
 )
 
@@ -35,24 +36,31 @@ def threshold_rule(i: int) -> list[str]:
     ]
 
 
-def write_org_policy(folder: Path, n: int, extra: list[str] | None = None) -> Path:
-    """An organisation policy adding ``n`` threshold rules (and ``extra`` rule lines, YAML
-    items of ``rules.add``) to the shipped policy; returns the file to load."""
+def write_org_policy(
+    folder: Path, n: int, *, disable: Sequence[str] = (), extra: Sequence[str] = ()
+) -> Path:
+    """An organisation policy adding ``n`` threshold rules to the shipped policy, disabling the
+    shipped rules ``disable`` and adding ``extra`` (YAML lines, items of ``rules.add``) in its
+    last file; returns the file to load."""
     folder.mkdir(parents=True, exist_ok=True)
     base = "default"
-    chunks = [range(s, min(s + RULES_PER_FILE, n)) for s in range(0, n, RULES_PER_FILE)] or [
-        range(0)
-    ]
+    starts = range(0, n, RULES_PER_FILE) if n else range(1)
     path = folder / "org-0.yaml"
-    for k, chunk in enumerate(chunks):
+    for k, start in enumerate(starts):
         path = folder / f"org-{k}.yaml"
-        lines = [f"extends: {base}", "rules:", "  add:"]
-        for i in chunk:
-            lines += threshold_rule(i)
-        if k == len(chunks) - 1 and extra:
-            lines += extra
-        if lines[-1] == "  add:":
-            lines[-2:] = ["rules: {}"]
+        last = k == len(starts) - 1
+        lines = [f"extends: {base}", "rules:"]
+        if last and disable:
+            lines.append(f"  disable: [{', '.join(disable)}]")
+        added = [
+            line for i in range(start, min(start + RULES_PER_FILE, n)) for line in threshold_rule(i)
+        ]
+        if last:
+            added += extra
+        if added:
+            lines += ["  add:", *added]
+        if lines[-1] == "rules:":
+            lines[-1] = "rules: {}"
         path.write_text("\n".join(lines) + "\n", "utf-8")
         base = path.name
     return path

@@ -99,8 +99,8 @@ class VerifyReport:
             )
         elif any(f.kind == "incomplete" for f in self.findings):
             lines.append(
-                "INCOMPLETE: part of the space was not checked, so no findings below would not "
-                "mean there are none"
+                "INCOMPLETE: part of the space was not checked; what is not listed below is "
+                "not proven"
             )
             lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
             lines += [f"  {f.render()}" for f in self.findings]
