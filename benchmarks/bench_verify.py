@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rollback_decision import load_policy
-from rollback_decision.verify import verify_policy
+from rollback_decision.verify import diff_policies, verify_policy
 
 #: The issue's budget for verifying the shipped policy on one core.
 BUDGET_SECONDS = 10.0
@@ -65,11 +65,16 @@ def verify_one(rules: int, folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     report = verify_policy(policy)
     seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    diff = diff_policies(load_policy(), policy)
+    diff_seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {
         "rules_added": rules,
         "load_seconds": round(loaded, 2),
         "verify_seconds": round(seconds, 2),
+        "diff_seconds": round(diff_seconds, 2),
+        "diff_changed": diff.changed,
         "peak_mb": round(peak_kb / 1024, 1),
         "classes": report.classes,
         "table_evaluations": report.table_evaluations,
@@ -102,7 +107,7 @@ def scale_report(rows: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
         "verify_policy() on the shipped policy plus N threshold rules of an organisation",
         "  (one fresh process per N; peak = the process's maximum resident set)",
-        "      N   verify s   peak MB   classes   budget          findings",
+        "      N   verify s   diff s   peak MB   classes   budget (verify)   findings",
     ]
     for row in rows:
         budget = row["budget"]
@@ -113,8 +118,9 @@ def scale_report(rows: Sequence[dict[str, Any]]) -> list[str]:
         )
         mark = "" if row["within_budget"] else "  OVER BUDGET"
         lines.append(
-            f"  {row['rules_added']:5d}   {row['verify_seconds']:8.2f}   {row['peak_mb']:7.1f}"
-            f"   {row['classes']:7,d}   {text:<14s}  {len(row['findings'])}{mark}"
+            f"  {row['rules_added']:5d}   {row['verify_seconds']:8.2f}   {row['diff_seconds']:6.2f}"
+            f"   {row['peak_mb']:7.1f}   {row['classes']:7,d}   {text:<16s}  "
+            f"{len(row['findings'])}{mark}"
         )
     return lines
 
