@@ -280,6 +280,10 @@ class Walk:
                 ]
             return found
 
+        if not any(partner_idx):
+            # No local number depends on the class: one list of combinations serves every key.
+            every = combos(())
+            return lambda key: every
         return combos
 
     def _option(self, name: str, value: Any) -> tuple[Any, Assignment, int]:
