@@ -340,7 +340,6 @@ def test_a_gap_hidden_among_hundreds_of_added_rules_is_found_and_replays(tmp_pat
     (gap,) = report.findings
     assert gap.example == {"fix_forward_eta_minutes": 37}
     replay(policy, gap)
-    assert main(["verify", "--policy", str(path)]) == 1
 
 
 def test_a_walk_past_its_limit_says_incomplete_and_fails(
