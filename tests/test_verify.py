@@ -391,3 +391,29 @@ def test_each_broken_copy_gets_the_recorded_findings(
     assert report.space_size == recorded["space_size"]
     assert report.classes == recorded["classes"]
     assert [f.to_dict() for f in report.findings] == recorded["findings"]
+
+
+def test_a_plan_rule_on_a_decision_number_past_the_decisions_thresholds_can_fire(
+    tmp_path: Path,
+) -> None:
+    """A communication rule for rollbacks longer than 191 minutes: no decision table compares
+    the rollback ETA with 191, yet the walk must reach it, or the rule would look dead."""
+    path = tmp_path / "org.yaml"
+    path.write_text(
+        "extends: default\n"
+        "rules:\n"
+        "  add:\n"
+        "    - table: communication\n"
+        "      id: org.communication.long_rollback\n"
+        "      when: {rollback_eta: {gt: 191}, action: {in: [rollback, immediate_rollback]}}\n"
+        "      set: {notify_stakeholders: [trading_system]}\n",
+        "utf-8",
+    )
+    policy = load_policy(path)
+    report = verify_policy(policy)
+    assert report.ok, report.render_text()
+    incident = Incident.model_validate(
+        {"related_to_deployment": True, "rollback_eta_minutes": 200, "production_down": True}
+    )
+    decision = decide(incident, policy=policy)
+    assert decision.action.is_rollback

@@ -38,7 +38,14 @@ from rollback_decision.policy.conditions import AllOf, AnyOf, Condition, Not, Te
 from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType, input_fact_types
 
-__all__ = ["FactDomain", "FactSpace", "is_number", "table_needs", "value_classes"]
+__all__ = [
+    "FactDomain",
+    "FactSpace",
+    "is_number",
+    "outside_cuts",
+    "table_needs",
+    "value_classes",
+]
 
 
 def _tests(condition: Condition) -> Iterator[Test]:
@@ -86,6 +93,19 @@ def table_needs(table: CompiledTable) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def outside_cuts(tables: Sequence[CompiledTable], facts: Iterable[str]) -> dict[str, set[float]]:
+    """The numbers ``tables`` compare ``facts`` with (literals and parameters): a walk that
+    hands those facts to these tables must have values on both sides of each."""
+    wanted = set(facts)
+    notes = _Notes()
+    for table in tables:
+        for rule in table.rules:
+            for test in _tests(rule.condition):
+                if test.fact in wanted and test.operand.fact is None:
+                    OPERATORS[test.op].note(notes, test.fact, test.operand.value)
+    return notes.thresholds
+
+
 @dataclass(frozen=True)
 class FactDomain:
     """How one input fact is discretised (for the report)."""
@@ -125,12 +145,16 @@ class FactDomain:
 
 
 class FactSpace:
-    """The discretised input facts of one or more policies (shared, so they can be compared)."""
+    """The discretised input facts of one or more policies (shared, so they can be compared).
+
+    ``cuts`` adds thresholds of facts that tables outside ``tables`` compare (see
+    :func:`outside_cuts`)."""
 
     def __init__(
         self,
         policies: Sequence[Policy],
         tables: Sequence[Sequence[CompiledTable]] | None = None,
+        cuts: Mapping[str, Iterable[float]] | None = None,
     ) -> None:
         self.policies = tuple(policies)
         #: the tables of each policy this space is built from (default: all)
@@ -158,6 +182,9 @@ class FactSpace:
                         else:
                             partners.setdefault(test.fact, set()).add(other)
                             partners.setdefault(other, set()).add(test.fact)
+        for fact, values in (cuts or {}).items():
+            for value in values:
+                notes.threshold(fact, value)
         self.read = frozenset(n for n in read if n in self.types)
         self._sets = {k: tuple(v) for k, v in notes.sets.items()}
         self.thresholds = {k: frozenset(v) for k, v in notes.thresholds.items()}

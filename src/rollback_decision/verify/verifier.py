@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.invariants import INVARIANTS, Invariant
 from rollback_decision.policy import Policy, default_policy
-from rollback_decision.verify.domains import FactSpace, table_needs
+from rollback_decision.verify.domains import FactSpace, outside_cuts, table_needs
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.invariants_check import check_invariants
 from rollback_decision.verify.report import Finding, VerifyReport
@@ -61,7 +61,9 @@ def verify_policy(
             if policy.producers.get(n) in {c.id for c in core}
         }
     )
-    space = FactSpace([policy], [core])
+    # A plan rule comparing a decision fact (the rollback ETA, say) with a number needs the
+    # decision's walk to reach both sides of that number.
+    space = FactSpace([policy], [core], cuts=outside_cuts(sinks, interface))
     keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
     walk = Walk(
         space,
