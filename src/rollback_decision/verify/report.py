@@ -12,7 +12,7 @@ from rollback_decision.facts import Incident
 
 __all__ = ["DiffReport", "Finding", "FindingKind", "Transition", "VerifyReport"]
 
-FindingKind = Literal["gap", "overlap", "shadowed", "unreachable", "invariant"]
+FindingKind = Literal["gap", "overlap", "shadowed", "unreachable", "invariant", "incomplete"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,13 @@ class VerifyReport:
             lines.append(
                 "no findings: no gaps, no overlaps, every rule can fire, every invariant holds"
             )
+        elif any(f.kind == "incomplete" for f in self.findings):
+            lines.append(
+                "INCOMPLETE: part of the space was not checked; what is not listed below is "
+                "not proven"
+            )
+            lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
+            lines += [f"  {f.render()}" for f in self.findings]
         else:
             lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
             lines += [f"  {f.render()}" for f in self.findings]
@@ -195,9 +202,14 @@ class DiffReport:
             total = sum(t.count for t in found)
             lines.append(f"{title}: {total:,} incidents")
             lines += [f"  {t.render()}" for t in found]
-        if self.findings:
+        gaps = [f for f in self.findings if f.kind != "incomplete"]
+        if gaps:
             lines.append("incidents left undecided:")
-            lines += [f"  {f.render()}" for f in self.findings]
+            lines += [f"  {f.render()}" for f in gaps]
+        missing = [f for f in self.findings if f.kind == "incomplete"]
+        if missing:
+            lines.append("INCOMPLETE: part of the space was not compared:")
+            lines += [f"  {f.render()}" for f in missing]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
