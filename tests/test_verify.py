@@ -417,3 +417,12 @@ def test_a_plan_rule_on_a_decision_number_past_the_decisions_thresholds_can_fire
     )
     decision = decide(incident, policy=policy)
     assert decision.action.is_rollback
+
+
+def test_verify_shows_the_policys_clocks_for_review(policy: Policy) -> None:
+    report = verify_policy(policy)
+    listed = {entry["id"]: entry for entry in report.to_dict()["clocks"]}
+    assert set(listed) == {clock.id for clock in policy.clocks.listing()}
+    assert "clock.post_mortem" in listed
+    assert "48 hours" in listed["clock.post_mortem"]["text"]
+    assert "clocks:\n  clock." in report.render_text()

@@ -72,6 +72,9 @@ class VerifyReport:
     findings: tuple[Finding, ...]
     #: tables the decision does not depend on, checked rule by rule (see :mod:`.sinks`)
     sink_tables: tuple[str, ...] = ()
+    #: the policy's clocks (``rules/clocks.yaml``) as (id, section, text): shown for review;
+    #: they change no decision's facts, so the walk does not cover them
+    clocks: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -93,6 +96,9 @@ class VerifyReport:
                 f"tables the decision does not depend on, checked rule by rule over every "
                 f"reachable decision: {', '.join(self.sink_tables)}"
             )
+        if self.clocks:
+            lines.append("clocks:")
+            lines += [f"  {ident}: {text} ({section})" for ident, section, text in self.clocks]
         if self.ok:
             lines.append(
                 "no findings: no gaps, no overlaps, every rule can fire, every invariant holds"
@@ -121,6 +127,10 @@ class VerifyReport:
             "fixed_facts": list(self.fixed_facts),
             "invariants": list(self.invariants),
             "sink_tables": list(self.sink_tables),
+            "clocks": [
+                {"id": ident, "section": section, "text": text}
+                for ident, section, text in self.clocks
+            ],
             "ok": self.ok,
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -117,4 +117,5 @@ def verify_policy(
         invariants=tuple(i.name for i in invariants),
         findings=tuple(findings),
         sink_tables=tuple(t.id for t in sinks),
+        clocks=tuple((c.id, c.section, c.text) for c in policy.clocks.listing()),
     )
