@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -191,24 +190,12 @@ def _explain(err: Any) -> str:
 def load_plan(path: str, *, max_bytes: int | None = None) -> DeploymentPlan:
     """Read a deployment plan from a YAML or JSON file (``-`` for standard input), with the
     limits incident files are read with."""
-    from rollback_decision.policy.yamlio import (
-        DEFAULT_LIMITS,
-        YamlReadError,
-        read_bytes,
-        read_document,
-        read_stdin,
-        to_plain,
-    )
+    from rollback_decision.policy.yamlio import DEFAULT_LIMITS, YamlReadError, read_input, to_plain
 
     name = "<stdin>" if path == "-" else path
     limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
     try:
-        data = (
-            read_stdin(limits)
-            if path == "-"
-            else read_bytes(Path(path), limits, regular_only=False)
-        )
-        raw = read_document(data, limits=limits, name=None if path == "-" else path)
+        raw = read_input(path, limits)
     except YamlReadError as exc:
         raise DeploymentPlanError(
             source=name, field=exc.key, message=exc.message, line=exc.line
