@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from rollback_decision.engine.core import incident_facts
 from rollback_decision.errors import DecisionError, IncidentError, did_you_mean
-from rollback_decision.facts import Change, Incident
+from rollback_decision.facts import Change, Incident, read_document_input
 from rollback_decision.facts import _explain as _explain_incident
 from rollback_decision.policy import Policy, default_policy
 from rollback_decision.policy.compiler import CompiledTable
@@ -190,23 +190,13 @@ def _explain(err: Any) -> str:
 def load_plan(path: str, *, max_bytes: int | None = None) -> DeploymentPlan:
     """Read a deployment plan from a YAML or JSON file (``-`` for standard input), with the
     limits incident files are read with."""
-    from rollback_decision.policy.yamlio import DEFAULT_LIMITS, YamlReadError, read_input, to_plain
-
-    name = "<stdin>" if path == "-" else path
-    limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
-    try:
-        raw = read_input(path, limits)
-    except YamlReadError as exc:
-        raise DeploymentPlanError(
-            source=name, field=exc.key, message=exc.message, line=exc.line
-        ) from None
-    if raw is None:
-        raise DeploymentPlanError(
-            source=name,
-            field=None,
-            message="the deployment plan is empty (a plan with every field at its default is {})",
-        )
-    return parse_plan(to_plain(raw), source=name, raw=raw)
+    name, plain, raw = read_document_input(
+        path,
+        max_bytes=max_bytes,
+        error=DeploymentPlanError,
+        empty="the deployment plan is empty (a plan with every field at its default is {})",
+    )
+    return parse_plan(plain, source=name, raw=raw)
 
 
 def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
