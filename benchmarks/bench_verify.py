@@ -1,18 +1,25 @@
-"""How long ``verify_policy`` takes on the shipped policy, and how large the space is.
+"""How long ``verify_policy`` takes on the shipped policy, and how large the space is; and how
+its time and memory grow with an organisation's own threshold rules.
 
-Standalone: ``python -m benchmarks.bench_verify`` (from the repository root). The benchmark
-command calls :func:`bench_verify`.
+Standalone: ``python -m benchmarks.bench_verify`` (from the repository root); the growth
+curve: ``python -m benchmarks.run --verify-scale``. The benchmark command calls
+:func:`bench_verify` and :func:`verify_scale`.
 """
 
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rollback_decision import load_policy
-from rollback_decision.verify import verify_policy
+from rollback_decision.verify import diff_policies, verify_policy
 
 #: The issue's budget for verifying the shipped policy on one core.
 BUDGET_SECONDS = 10.0
@@ -42,8 +49,87 @@ def bench_verify(repeat: int = 3) -> dict[str, Any]:
     }
 
 
+#: Rules added for the growth curve, and the issue's budgets (seconds, MB) where it sets one.
+SCALE_SIZES = (0, 25, 50, 200, 1000)
+SCALE_BUDGETS = {0: (3.0, None), 50: (10.0, 500.0), 1000: (60.0, 1000.0)}
+
+
+def verify_one(rules: int, folder: Path) -> dict[str, Any]:
+    """Load the shipped policy plus ``rules`` threshold rules and verify it (in this process:
+    :func:`verify_scale` runs each size in a fresh one, so peak memory is that size's)."""
+    from benchmarks.verify_scale import write_org_policy
+
+    started = time.perf_counter()
+    policy = load_policy(write_org_policy(folder, rules))
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    report = verify_policy(policy)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    diff = diff_policies(load_policy(), policy)
+    diff_seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {
+        "rules_added": rules,
+        "load_seconds": round(loaded, 2),
+        "verify_seconds": round(seconds, 2),
+        "diff_seconds": round(diff_seconds, 2),
+        "diff_changed": diff.changed,
+        "peak_mb": round(peak_kb / 1024, 1),
+        "classes": report.classes,
+        "table_evaluations": report.table_evaluations,
+        "findings": [f"{f.kind}: {f.subject}" for f in report.findings],
+    }
+
+
+def verify_scale(sizes: Sequence[int] = SCALE_SIZES) -> list[dict[str, Any]]:
+    """One fresh process per size (peak memory is per process), in the same run."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rules in sizes:
+            done = subprocess.run(
+                [sys.executable, "-m", "benchmarks.bench_verify", "--one", str(rules), tmp],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            row = json.loads(done.stdout)
+            seconds, mb = SCALE_BUDGETS.get(rules, (None, None))
+            row["budget"] = {"seconds": seconds, "mb": mb}
+            row["within_budget"] = (seconds is None or row["verify_seconds"] < seconds) and (
+                mb is None or row["peak_mb"] < mb
+            )
+            out.append(row)
+    return out
+
+
+def scale_report(rows: Sequence[dict[str, Any]]) -> list[str]:
+    lines = [
+        "verify_policy() on the shipped policy plus N threshold rules of an organisation",
+        "  (one fresh process per N; peak = the process's maximum resident set)",
+        "      N   verify s   diff s   peak MB   classes   budget (verify)   findings",
+    ]
+    for row in rows:
+        budget = row["budget"]
+        text = (
+            f"< {budget['seconds']:g} s" + (f", {budget['mb']:g} MB" if budget["mb"] else "")
+            if budget["seconds"]
+            else "-"
+        )
+        mark = "" if row["within_budget"] else "  OVER BUDGET"
+        lines.append(
+            f"  {row['rules_added']:5d}   {row['verify_seconds']:8.2f}   {row['diff_seconds']:6.2f}"
+            f"   {row['peak_mb']:7.1f}   {row['classes']:7,d}   {text:<16s}  "
+            f"{len(row['findings'])}{mark}"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--one"]:
+        print(json.dumps(verify_one(int(args[1]), Path(args[2]) / f"n{args[1]}")))
+        return 0
     result = bench_verify(repeat=int(args[0]) if args else 3)
     print(json.dumps(result, indent=2))
     return 0 if result["within_budget"] and not result["findings"] else 1

@@ -112,7 +112,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--verify-scale",
+        action="store_true",
+        help="only the growth curve of verify with an organisation's added threshold rules",
+    )
     args = parser.parse_args(argv)
+    if args.verify_scale:
+        from benchmarks.bench_verify import scale_report, verify_scale
+
+        rows = verify_scale()
+        print("\n".join(scale_report(rows)))
+        return 0 if all(r["within_budget"] for r in rows) else 1
     incidents = random_incidents(args.incidents)
     result = bench_decide(incidents, args.repeats)
     print(f"decide() on {len(incidents)} validated incidents, best of {args.repeats} runs")
@@ -132,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.bench_engines import report as engines_report
 
     print("\n".join(engines_report(incidents, args.repeats)))
+
+    from benchmarks.bench_batch import report as batch_report
+
+    print("\n".join(batch_report(repeats=3)))
 
     from benchmarks.bench_verify import bench_verify
 

@@ -135,3 +135,10 @@ class TestCommand:
         err = capsys.readouterr().err
         assert "no such file or folder" in err
         assert "Traceback" not in err
+
+
+def test_a_diff_past_its_limit_says_incomplete_and_counts_as_changed(policy: Policy) -> None:
+    report = diff_policies(policy, policy, max_classes=500)
+    assert report.changed
+    assert [f.kind for f in report.findings] == ["incomplete"]
+    assert "INCOMPLETE" in report.render_text()

@@ -43,6 +43,7 @@ from rollback_decision.policy.conditions import (
     compile_condition,
 )
 from rollback_decision.policy.conditions import Test as Check
+from rollback_decision.policy.loader import shipped_rules_dir
 from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType
 from tests.compiled import table_of
@@ -662,7 +663,7 @@ def test_a_rule_fires_once_per_branch_that_holds_so_matches_are_deduplicated(
 
 
 @needs_durable
-def test_rulesets_cannot_be_updated_so_each_policy_compiles_once_under_a_name_of_its_own(
+def test_rulesets_cannot_be_updated_so_each_policy_content_compiles_once(
     raw: RawHost, policy: Policy, rules_copy: Path
 ) -> None:
     name = raw.ruleset({"t": "x"})
@@ -670,7 +671,10 @@ def test_rulesets_cannot_be_updated_so_each_policy_compiles_once_under_a_name_of
         raw.host.set_rulesets({name: {"r": {"all": [{"m": {"t": "x"}}], "run": "r"}}})
     once = durable.compile_ruleset(policy)
     assert durable.compile_ruleset(policy) is once  # kept by the policy's runtime
-    assert once.name.startswith(f"rollback_decision_{policy.identity.content_hash}_")
+    again = load_policy(shipped_rules_dir())  # same files, another Policy object
+    assert again is not policy
+    assert durable.compile_ruleset(again) is once  # the host holds each content once
+    assert once.name == f"rollback_decision_{policy.identity.content_hash}"
     params = rules_copy / "parameters.yaml"
     params.write_text(
         params.read_text(encoding="utf-8").replace("default: 15", "default: 25", 1),

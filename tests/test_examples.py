@@ -28,4 +28,20 @@ def test_what_if_notebook_runs_top_to_bottom() -> None:
         for out in cell.outputs
     ]
     assert "('rollback', 3, 'Non-Critical Issue')" in outputs[0]
-    assert "'one-way migration': 'must_fix_forward'" in outputs[-1]
+    assert any("'one-way migration': 'must_fix_forward'" in out for out in outputs)
+    html = [
+        out.get("data", {}).get("text/html", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    ]
+    assert any("<b>fix_forward</b> if fix_forward_eta_minutes were under 15" in p for p in html)
+    assert any('<div class="rollback-decision">' in page for page in html)
+    printed = [out.get("text", "") for cell in notebook.cells for out in cell.get("outputs", [])]
+    assert any(text.startswith("flowchart TD") for text in printed)
+    markdown = [
+        out.get("data", {}).get("text/markdown", "")
+        for c in notebook.cells
+        for out in c.get("outputs", [])
+    ]
+    assert any("### decision — hit policy: first" in text for text in markdown)

@@ -45,6 +45,7 @@ def test_sweep_has_one_row_per_value_indexed_by_the_value() -> None:
     assert list(table.index) == [5, 14.9, 15, 60]
     assert list(table["action"]) == ["fix_forward", "fix_forward", "rollback", "rollback"]
     assert set(table.columns) >= {"rollback_type", "situation", "decided_by", "rules"}
+    assert list(table["rollback_eta_minutes"]) == [5.0, 5.0, 5.0, 5.0]
 
 
 def test_decisions_table_and_rationale_table() -> None:

@@ -126,7 +126,7 @@ def test_policy_error_is_a_rollback_decision_error() -> None:
             "authority.yaml",
             "decided_by: cab\n",
             "decided_by: cabb\n",
-            "authority.yaml:56: key 'authorities.non_critical.decided_by': unknown role 'cabb' "
+            "authority.yaml:62: key 'authorities.non_critical.decided_by': unknown role 'cabb' "
             "(did you mean 'cab'?)",
             id="unknown-role",
         ),
@@ -158,7 +158,7 @@ def test_table_missing_from_pipeline_is_reported(rules_copy: Path) -> None:
     edit(rules_copy, "policy.yaml", "  - authority\n", "  - authorty\n")
     assert problems_of(rules_copy) == [
         "policy.yaml:21: key 'pipeline.7': unknown table 'authorty' (did you mean 'authority'?)",
-        "authority.yaml:82: key 'tables.authority.id': table 'authority' is not in the pipeline",
+        "authority.yaml:88: key 'tables.authority.id': table 'authority' is not in the pipeline",
         "(policy): key 'authority': no table in the pipeline produces 'authority', which the "
         "decision needs",
     ]

@@ -316,3 +316,113 @@ def test_a_plan_rule_that_can_never_fire_is_found(rules_copy: Path) -> None:
         ("unreachable", "rule 'warn.restore_loses_data'"),
     }
     assert all(f.example is None for f in report.findings)
+
+
+# -- at the size of real policies ------------------------------------------------------------
+
+
+def test_a_gap_hidden_among_hundreds_of_added_rules_is_found_and_replays(tmp_path: Path) -> None:
+    """An organisation adds 300 threshold rules and narrows the impact catch-all to every fix
+    ETA but 37 minutes (one of its rules' thresholds): exactly that incident falls through."""
+    from benchmarks.verify_scale import write_org_policy
+
+    narrowed = [
+        "    - table: impact",
+        "      id: org.impact.non_critical",
+        "      when: {fix_forward_eta_minutes: {ne: 37}}",
+        "      set: {impact: non_critical}",
+    ]
+    path = write_org_policy(tmp_path, 300, disable=["impact.non_critical"], extra=narrowed)
+    policy = load_policy(path)
+    assert sum(len(t.rules) for t in policy.tables) >= 300
+    report = verify_policy(policy)
+    assert [(f.kind, f.subject) for f in report.findings] == [("gap", "table 'impact'")]
+    (gap,) = report.findings
+    assert gap.example == {"fix_forward_eta_minutes": 37}
+    replay(policy, gap)
+
+
+def test_a_walk_past_its_limit_says_incomplete_and_fails(
+    policy: Policy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = verify_policy(policy, max_classes=500)
+    assert not report.ok
+    (finding,) = report.findings
+    assert finding.kind == "incomplete"
+    assert "more than 500 classes" in finding.message
+    text = report.render_text()
+    assert "INCOMPLETE" in text
+    assert "no findings" not in text
+    assert report.to_dict()["ok"] is False
+
+
+def test_a_fact_whose_values_cannot_be_enumerated_makes_the_check_incomplete(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fact some rule reads with no listed values (a free string, say) cannot be walked:
+    only its default is checked, and the report says so instead of "no findings"."""
+    from rollback_decision.verify import domains
+
+    listed = domains._model_field_values
+    monkeypatch.setattr(
+        domains,
+        "_model_field_values",
+        lambda name: [] if name == "rollback_risk" else listed(name),
+    )
+    report = verify_policy(policy)
+    assert not report.ok
+    # First the incompleteness; the rules that read the fact then look dead.
+    assert (report.findings[0].kind, report.findings[0].subject) == (
+        "incomplete",
+        "fact 'rollback_risk'",
+    )
+    assert "INCOMPLETE" in report.render_text()
+    assert any("rollback_risk: enum values cannot be enumerated" in d for d in report.domains)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_broken_copy_gets_the_recorded_findings(
+    name: str, broken: Callable[[str], tuple[Policy, VerifyReport]]
+) -> None:
+    """The findings, their counts and counterexamples are those the exhaustive walk of the
+    first verifier (commit 757b525) recorded in ``expected-findings.json``."""
+    recorded = json.loads((BROKEN / "expected-findings.json").read_text("utf-8"))[name]
+    _, report = broken(name)
+    assert report.space_size == recorded["space_size"]
+    assert report.classes == recorded["classes"]
+    assert [f.to_dict() for f in report.findings] == recorded["findings"]
+
+
+def test_a_plan_rule_on_a_decision_number_past_the_decisions_thresholds_can_fire(
+    tmp_path: Path,
+) -> None:
+    """A communication rule for rollbacks longer than 191 minutes: no decision table compares
+    the rollback ETA with 191, yet the walk must reach it, or the rule would look dead."""
+    path = tmp_path / "org.yaml"
+    path.write_text(
+        "extends: default\n"
+        "rules:\n"
+        "  add:\n"
+        "    - table: communication\n"
+        "      id: org.communication.long_rollback\n"
+        "      when: {rollback_eta: {gt: 191}, action: {in: [rollback, immediate_rollback]}}\n"
+        "      set: {notify_stakeholders: [trading_system]}\n",
+        "utf-8",
+    )
+    policy = load_policy(path)
+    report = verify_policy(policy)
+    assert report.ok, report.render_text()
+    incident = Incident.model_validate(
+        {"related_to_deployment": True, "rollback_eta_minutes": 200, "production_down": True}
+    )
+    decision = decide(incident, policy=policy)
+    assert decision.action.is_rollback
+
+
+def test_verify_shows_the_policys_clocks_for_review(policy: Policy) -> None:
+    report = verify_policy(policy)
+    listed = {entry["id"]: entry for entry in report.to_dict()["clocks"]}
+    assert set(listed) == {clock.id for clock in policy.clocks.listing()}
+    assert "clock.post_mortem" in listed
+    assert "48 hours" in listed["clock.post_mortem"]["text"]
+    assert "clocks:\n  clock." in report.render_text()

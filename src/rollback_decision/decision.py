@@ -230,6 +230,12 @@ class Decision(BaseModel):
         saying why an earlier rule did not fire is not among them)."""
         return [step.rule_id for step in self.rationale if step.fired]
 
+    def _repr_html_(self) -> str:
+        """How Jupyter shows a decision (:func:`rollback_decision.whatif.display.decision_html`)."""
+        from rollback_decision.whatif.display import decision_html
+
+        return decision_html(self)
+
 
 def deprecated_names(module: str) -> Callable[[str], Any]:
     """A module ``__getattr__`` serving the deprecated ``Warning`` (the old name of

@@ -338,40 +338,35 @@ def load_incident(path: str, *, max_bytes: int | None = None) -> Incident:
     ``null``) is refused: "the incident is empty"; ``{}`` is an incident with every fact
     unknown.
     """
-    from pathlib import Path
 
-    from rollback_decision.policy.yamlio import (
-        DEFAULT_LIMITS,
-        YamlReadError,
-        read_bytes,
-        read_document,
-        read_stdin,
-        to_plain,
+    name, plain, raw = read_document_input(
+        path,
+        max_bytes=max_bytes,
+        error=IncidentError,
+        empty="the incident is empty (an incident with every fact unknown is {})",
     )
-
-    name = "<stdin>" if path == "-" else path
-    limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
-    try:
-        data = (
-            read_stdin(limits)
-            if path == "-"
-            else read_bytes(Path(path), limits, regular_only=False)
-        )
-        raw = read_document(data, limits=limits, name=None if path == "-" else path)
-    except YamlReadError as exc:
-        raise IncidentError(
-            source=name, field=exc.key, message=exc.message, line=exc.line
-        ) from None
-    if raw is None:
-        raise IncidentError(
-            source=name,
-            field=None,
-            message="the incident is empty (an incident with every fact unknown is {})",
-        )
-    return _validate(to_plain(raw), name, raw)
+    return _validate(plain, name, raw)
 
 
 def _line_of(raw: Any, loc: tuple[Any, ...] = ()) -> int | None:
     from rollback_decision.policy.yamlio import line_of as line_in
 
     return line_in(raw, loc)
+
+
+def read_document_input(
+    path: str, *, max_bytes: int | None, error: type[IncidentError], empty: str
+) -> tuple[str, Any, Any]:
+    """Read a fact document (an incident, a deployment plan) from a file or ``-`` within the
+    input limits: its display name, plain value and line-numbered tree. A read problem or an
+    empty document raises ``error`` (an :class:`IncidentError`) naming the file."""
+    from rollback_decision.policy.yamlio import DEFAULT_LIMITS, YamlReadError, read_input, to_plain
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        raw = read_input(path, DEFAULT_LIMITS.with_max_bytes(max_bytes))
+    except YamlReadError as exc:
+        raise error(source=name, field=exc.key, message=exc.message, line=exc.line) from None
+    if raw is None:
+        raise error(source=name, field=None, message=empty)
+    return name, to_plain(raw), raw

@@ -194,11 +194,15 @@ def later_values(policy: Policy, current: float, rollback_eta: float | None) -> 
     """Fix-forward ETAs later than ``current`` that the policy can tell apart: each threshold
     it compares the ETA with (and the rollback time), the midpoints, and one beyond."""
     from rollback_decision.verify.domains import FactSpace
+    from rollback_decision.verify.walk import split_tables
 
-    thresholds: frozenset[float] = policy.runtime.once(
-        "invariants.fix_forward_thresholds",
-        lambda: frozenset(FactSpace([policy]).number_thresholds("fix_forward_eta_minutes")),
-    )
+    def make() -> frozenset[float]:
+        # Only the tables the action depends on can tell two fix-forward ETAs apart: a
+        # threshold of a plan or communication rule changes no action.
+        core = split_tables(policy, ("action",))[0]
+        return frozenset(FactSpace([policy], [core]).number_thresholds("fix_forward_eta_minutes"))
+
+    thresholds: frozenset[float] = policy.runtime.once("invariants.fix_forward_thresholds", make)
     cuts = sorted({t for t in (*thresholds, rollback_eta) if t is not None and t > current})
     out = {current + 1.0, *cuts}
     for low, high in zip([current, *cuts], cuts, strict=False):

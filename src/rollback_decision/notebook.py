@@ -3,9 +3,16 @@
     >>> from rollback_decision.notebook import what_if, sweep
     >>> what_if(base, {"fix_forward_eta_minutes": 5, "change.components": ["configuration"]})
     >>> sweep(base, "fix_forward_eta_minutes", [5, 10, 15, 30, None])   # a pandas DataFrame
+    >>> grid = sweep(base, {"fix_forward_eta_minutes": [5, 20], "change.data_scenario": [...]})
+    >>> pivot(grid, "fix_forward_eta_minutes", "change.data_scenario")  # actions as a grid
+    >>> decide_frame(history)            # a DataFrame of incidents in, headline columns added
+    >>> counterfactuals(base)            # the smallest changes of facts that change the action
+    >>> why_not(base, "rollback")        # what would have to be true for that action
+    >>> show(decide(base))               # rich display (HTML and Markdown) in Jupyter
 
 A what-if merges overrides over a base incident (dotted keys reach into ``change``); the base
 is never modified. Tables have one row per decision, ready to filter, pivot or plot.
+Batch helpers decide each distinct class of incidents once (:mod:`rollback_decision.whatif`).
 """
 
 from __future__ import annotations
@@ -18,16 +25,26 @@ from rollback_decision.engine import EngineName, decide
 from rollback_decision.errors import IncidentError
 from rollback_decision.facts import Change, Incident, parse_incident
 from rollback_decision.policy import Policy
+from rollback_decision.whatif.batch import HEADLINE, decide_frame, decide_many, decision_row
+from rollback_decision.whatif.counterfactuals import counterfactuals, why_not
+from rollback_decision.whatif.display import show
+from rollback_decision.whatif.grid import pivot, sweep_grid
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "counterfactuals",
+    "decide_frame",
+    "decide_many",
     "decision_row",
     "decisions_table",
+    "pivot",
     "rationale_table",
+    "show",
     "sweep",
     "what_if",
+    "why_not",
     "with_overrides",
 ]
 
@@ -73,21 +90,6 @@ def what_if(
     return decide(with_overrides(base, overrides or {}), policy=policy, engine=engine)
 
 
-def decision_row(decision: Decision) -> dict[str, Any]:
-    """The headline of a decision as a flat mapping (one table row)."""
-    authority = decision.authority
-    return {
-        "action": decision.action.value,
-        "rollback_type": decision.rollback_type,
-        "rollback_eta_minutes": decision.rollback_eta_minutes,
-        "situation": authority.situation if authority else None,
-        "decided_by": authority.decided_by if authority else None,
-        "approval": authority.approval if authority else None,
-        "min_approvers": authority.min_approvers if authority else None,
-        "rules": " → ".join(decision.rule_ids),
-    }
-
-
 def decisions_table(
     incidents: Iterable[Incident | Mapping[str, Any]],
     *,
@@ -95,24 +97,38 @@ def decisions_table(
     engine: EngineName = "native",
 ) -> pd.DataFrame:
     """One row per incident: its decision's action, type, authority and rule ids."""
-    rows = [decision_row(decide(i, policy=policy, engine=engine)) for i in incidents]
-    return _frame()(rows)
+    decisions = decide_many(incidents, policy=policy, engine=engine)
+    return _frame()([decision_row(d) for d in decisions])
 
 
 def sweep(
     base: Incident | Mapping[str, Any],
-    field: str,
-    values: Sequence[Any],
+    field: str | Mapping[str, Sequence[Any]],
+    values: Sequence[Any] | None = None,
     *,
     policy: Policy | None = None,
     engine: EngineName = "native",
 ) -> pd.DataFrame:
-    """Decide ``base`` once per value of ``field``; the table is indexed by that value."""
-    rows = []
-    for value in values:
-        row = decision_row(what_if(base, {field: value}, policy=policy, engine=engine))
-        rows.append({field: value, **row})
-    return _frame()(rows).set_index(field)
+    """Decide ``base`` over a grid of field values.
+
+    ``sweep(base, {"fix_forward_eta_minutes": [...], "change.data_scenario": [...]})``: every
+    combination, one row each, with a column per swept field and the decision's headline
+    columns (:func:`pivot` shows two axes as a grid). ``sweep(base, FIELD, VALUES)``: one
+    field, the table indexed by its value.
+    """
+    if isinstance(field, str):
+        if values is None:
+            raise TypeError("sweep(base, FIELD, VALUES): name the values to sweep")
+        from rollback_decision.whatif.fields import resolve_field
+
+        column = resolve_field(field)
+        table = sweep_grid(base, {column: values}, policy=policy, engine=engine)
+        # The value is the index: the headline keeps its plain names, as it always had.
+        plain = {f"decision.{name}": name for name in HEADLINE}
+        return table.set_index(column).rename_axis(field).rename(columns=plain)
+    if values is not None:
+        raise TypeError("sweep(base, {FIELD: VALUES, ...}) takes the values in the mapping")
+    return sweep_grid(base, field, policy=policy, engine=engine)
 
 
 def rationale_table(decision: Decision) -> pd.DataFrame:

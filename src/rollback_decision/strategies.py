@@ -37,7 +37,15 @@ from rollback_decision.facts import (
     Symptom,
 )
 
-__all__ = ["change_fields", "changes", "incident_fields", "incidents", "minutes"]
+__all__ = [
+    "change_fields",
+    "changes",
+    "deployment_plans",
+    "incident_fields",
+    "incidents",
+    "minutes",
+    "rollback_tests",
+]
 
 
 def minutes(*, nullable: bool = True, max_value: float = 240.0) -> st.SearchStrategy[float | None]:
@@ -125,3 +133,55 @@ def incidents(
     else:
         fields["change"] = change if isinstance(change, st.SearchStrategy) else st.just(change)
     return st.builds(Incident, **fields)
+
+
+# -- deployment plans (rollback_decision.readiness) ---------------------------------------------
+
+
+def rollback_tests(**fixed: Any) -> st.SearchStrategy[Any]:
+    """Rollback test records, each documentation field drawn or left out (null)."""
+    from datetime import date
+
+    from rollback_decision.readiness import RollbackTest, TestEnvironment
+
+    texts = st.lists(st.sampled_from(["slow step", "lock timeout", "retried"]), max_size=2)
+    fields: dict[str, st.SearchStrategy[Any]] = {
+        "date": _maybe(st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 1, 1))),
+        "environment": _maybe(st.sampled_from(TestEnvironment)),
+        "tester": _maybe(st.sampled_from(["A. Chen", "J. Rivera"])),
+        "rollback_time_minutes": minutes(max_value=180.0),
+        "issues_found": _maybe(texts),
+        "modifications": _maybe(texts),
+        "final_validation": st.sampled_from([None, "pass", "fail"]),
+        "production_like_data": _maybe(st.booleans()),
+        "under_load": _maybe(st.booleans()),
+    }
+    return st.builds(RollbackTest, **_merge("RollbackTest", fields, fixed))
+
+
+def deployment_plans(
+    *, change: Change | st.SearchStrategy[Change] | None = None, **fixed: Any
+) -> st.SearchStrategy[Any]:
+    """Deployment plans with every field drawn; a keyword fixes a field or gives its strategy
+    (``deployment_plans(rollback_tests=[])`` draws only plans without a tested rollback)."""
+    from rollback_decision.readiness import DeploymentPlan, Prerequisite, RolloutStrategy
+
+    fields: dict[str, st.SearchStrategy[Any]] = {
+        "rollback_tests": st.lists(rollback_tests(), max_size=2),
+        "prerequisites": st.dictionaries(
+            st.sampled_from(Prerequisite), _maybe(st.booleans()), max_size=len(Prerequisite)
+        ),
+        "performance_critical": st.booleans(),
+        "high_risk": st.booleans(),
+        "rollout_strategy": st.sampled_from(RolloutStrategy),
+        "low_traffic_window": _maybe(st.booleans()),
+        "approvals": st.lists(
+            st.sampled_from(["type_5_extra_scrutiny", "cab_approval"]), unique=True
+        ),
+    }
+    fields = _merge("DeploymentPlan", fields, fixed, extra=("change",))
+    if change is None:
+        fields["change"] = changes()
+    else:
+        fields["change"] = change if isinstance(change, st.SearchStrategy) else st.just(change)
+    return st.builds(DeploymentPlan, **fields)

@@ -68,8 +68,11 @@ class Rationale:
         #: other tables: the items of every explanation, then those of each fired rule
         self._prefix: dict[str, tuple[Item, ...]] = {}
         self._fire: dict[str, tuple[tuple[Item, ...], ...]] = {}
+        #: the tables that explaining a table may visit next, whatever fired
+        self._reaches: dict[str, frozenset[str]] = {}
         for table in policy.tables:
             fires = tuple(self._fire_items(table, rule) for rule in table.rules)
+
             if table.combine is Combine.FIRST:
                 before: list[Item] = []
                 per_rule: list[tuple[Item, ...]] = []
@@ -79,12 +82,16 @@ class Rationale:
                     if rule.if_not is not None:
                         before += self._say(rule, rule.if_not, fired=False)
                 self._first[table.id] = tuple(per_rule)
+                reach: list[Item] = [i for items in per_rule for i in items]
             else:
                 prefix: list[Item] = []
                 for rule in table.rules:
                     prefix += self._needs(sorted(rule.reads))
                 self._prefix[table.id] = tuple(prefix)
                 self._fire[table.id] = fires
+                reach = [*prefix, *(i for items in fires for i in items)]
+            self._reaches[table.id] = frozenset(i for i in reach if isinstance(i, str))
+        self._explains: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -118,6 +125,22 @@ class Rationale:
         return tuple(items)
 
     # -- explaining a decision ----------------------------------------------------------------
+
+    def _tables_for(self, roots: tuple[str, ...]) -> tuple[str, ...]:
+        """Every table an explanation of ``roots`` may visit: what its plan depends on (the
+        plan's tables, which nothing explained reads, are not among them)."""
+        found = self._explains.get(roots)
+        if found is None:
+            seen: set[str] = set()
+            todo = [t for t in self._needs(roots) if isinstance(t, str)]
+            while todo:
+                table = todo.pop()
+                if table not in seen:
+                    seen.add(table)
+                    todo += self._reaches[table] - seen
+            order = [t.id for t in self.policy.tables]
+            found = self._explains[roots] = tuple(sorted(seen, key=order.index))
+        return found
 
     def program(self, fired: Mapping[str, tuple[int, ...]], roots: Sequence[str]) -> list[Step]:
         """The steps explaining ``roots``, given the rules each table fired."""
@@ -157,7 +180,7 @@ class Rationale:
         unless ``remember`` is false), with the texts that name facts rendered."""
         runtime = self.policy.runtime
         if remember:
-            key = (tuple(roots), *fired.values())
+            key = (tuple(roots), *(fired[t] for t in self._tables_for(tuple(roots))))
             programs = runtime.memo("rationale.programs")
             program: list[Step] | None = programs.get(key)
             if program is None:

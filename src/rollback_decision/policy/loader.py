@@ -16,7 +16,12 @@ from pydantic import ValidationError
 
 from rollback_decision.errors import PolicyProblem
 from rollback_decision.policy.plan import CATALOGUES as PLAN_CATALOGUES
-from rollback_decision.policy.problems import dotted, not_a_policy, validation_problems
+from rollback_decision.policy.problems import (
+    dotted,
+    not_a_policy,
+    read_problem,
+    validation_problems,
+)
 from rollback_decision.policy.spec import PolicyDocument
 from rollback_decision.policy.yamlio import (
     DEFAULT_LIMITS,
@@ -191,7 +196,7 @@ def read_source(
     try:
         data = read_bytes(path, limits)
     except YamlReadError as exc:
-        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
+        problems.append(read_problem(name, exc))
         return SourceFile(name, None, None, "")
     digest = hashlib.sha256(data).hexdigest()
     if cache is not None:
@@ -210,7 +215,7 @@ def _check_source(
     try:
         raw = read_document(data, limits=limits, name=name)
     except YamlReadError as exc:
-        problems.append(PolicyProblem(file=name, line=exc.line, key=exc.key, message=exc.message))
+        problems.append(read_problem(name, exc))
         return SourceFile(name, None, None, digest)
     if raw is None:
         raw = YamlMap(1)

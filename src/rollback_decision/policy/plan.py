@@ -71,12 +71,15 @@ def catalogue_ids(doc: PolicyDocument) -> dict[str, frozenset[str]]:
     return {name: frozenset(str(k) for k in getattr(doc, name)) for name in CATALOGUES}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: numbered copies are remembered by it
 class _Step:
     rank: int
     key: str | None
     fallback: bool
     fields: Mapping[str, Any]
+
+    def numbered(self, number: int) -> PlanStep:
+        return built(PlanStep, {"number": number, **self.fields})
 
 
 @dataclass(frozen=True)
@@ -130,28 +133,42 @@ class PlanCatalogue:
         ``runtime``, if given)."""
         key = tuple(procedure_ids)
         if runtime is None:
-            return list(self._merge(key))
-        return list(runtime.memo("plan.merged").get_or_make(key, lambda: self._merge(key)))
+            return list(self._merge(key, None))
+        merged = runtime.memo("plan.merged")
+        found: tuple[PlanStep, ...] | None = merged.get(key)
+        if found is None:
+            found = merged.put(key, self._merge(key, runtime))
+        return list(found)
 
-    def _merge(self, procedure_ids: tuple[str, ...]) -> tuple[PlanStep, ...]:
-        entries = sorted(
-            (
-                (step.rank, order, index, step)
-                for order, pid in enumerate(procedure_ids)
-                for index, step in enumerate(self.procedures[pid])
-            ),
-            key=lambda e: e[:3],
-        )
-        concrete = {s.key for *_, s in entries if s.key is not None and not s.fallback}
+    def _merge(
+        self, procedure_ids: tuple[str, ...], runtime: Runtime | None
+    ) -> tuple[PlanStep, ...]:
+        # (rank, order, index) is unique per entry, so the steps themselves are never compared.
+        entries = [
+            (step.rank, order, index, step)
+            for order, pid in enumerate(procedure_ids)
+            for index, step in enumerate(self.procedures[pid])
+        ]
+        entries.sort()
+        concrete = {e[3].key for e in entries if e[3].key is not None and not e[3].fallback}
         seen: set[str] = set()
-        out: list[PlanStep] = []
-        for *_, step in entries:
+        chosen: list[_Step] = []
+        for entry in entries:
+            step = entry[3]
             if step.key is not None:
                 if (step.fallback and step.key in concrete) or step.key in seen:
                     continue
                 seen.add(step.key)
-            out.append(built(PlanStep, {"number": len(out) + 1, **step.fields}))
-        return tuple(out)
+            chosen.append(step)
+        if runtime is None:
+            return tuple(step.numbered(n) for n, step in enumerate(chosen, 1))
+        # A step keeps its number in many plans: each numbered step is built once.
+        numbered = runtime.memo("plan.steps").reader
+        put = runtime.memo("plan.steps").put
+        return tuple(
+            numbered((step, n)) or put((step, n), step.numbered(n))
+            for n, step in enumerate(chosen, 1)
+        )
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
         """The Decision's plan, checklists, monitoring, warnings and communication.

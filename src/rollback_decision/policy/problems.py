@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from rollback_decision.errors import PolicyProblem, did_you_mean, excerpt
-from rollback_decision.policy.yamlio import line_of
+from rollback_decision.policy.yamlio import YamlReadError, line_of
+from rollback_decision.policy.yamlio.limits import dotted
 
 __all__ = [
     "Locate",
@@ -24,6 +25,7 @@ __all__ = [
     "dotted",
     "fields_at",
     "not_a_policy",
+    "read_problem",
     "validation_problems",
 ]
 
@@ -32,8 +34,9 @@ __all__ = [
 Locate = Callable[[tuple[str | int, ...]], tuple[str | None, str | None]]
 
 
-def dotted(path: Sequence[str | int]) -> str | None:
-    return ".".join(str(part) for part in path) or None
+def read_problem(file: str, exc: YamlReadError) -> PolicyProblem:
+    """A policy file that cannot be read (too large, not UTF-8, not YAML), as a problem."""
+    return PolicyProblem(file=file, line=exc.line, key=exc.key, message=exc.message)
 
 
 def describe_error(err: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:

@@ -185,6 +185,11 @@ class TableSpec(BaseModel):
     description: str = ""
     outputs: dict[str, OutputSpec]
     rules: list[RuleSpec] = Field(min_length=1)
+    subject: Literal["incident", "deployment_plan"] = Field(
+        default="incident",
+        description="What the conditions read: an incident (the pipeline's tables) or a "
+        "deployment plan (readiness tables, outside the pipeline; see rollback_decision.readiness)",
+    )
 
 
 # -- the rollback plan: catalogues that tables select from by id ------------------------------

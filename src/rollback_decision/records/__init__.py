@@ -8,28 +8,22 @@ and :func:`replay_log` work on either.
 """
 
 from rollback_decision.records.history import IncidentHistory, LogHistory, group_log
-from rollback_decision.records.log import (
+from rollback_decision.records.lines import (
     LINE_TYPES,
     ActionItem,
-    DecisionLog,
     DecisionRecord,
     Deployed,
     EventRecord,
-    LogContents,
-    LogLine,
     Opened,
     PostMortemRecord,
     Record,
-    TornTail,
-    TornTailWarning,
-    decision_record,
     parse_record,
-    read_log,
-    read_logs,
     record_to_dict,
 )
+from rollback_decision.records.log import DecisionLog, TornTailWarning, decision_record
 from rollback_decision.records.metrics import METRICS, Metric, MetricsReport, compute_metrics
 from rollback_decision.records.postmortem import render_post_mortem
+from rollback_decision.records.reader import LogContents, LogLine, TornTail, read_log, read_logs
 from rollback_decision.records.replay import Difference, ReplayReport, replay_log
 
 __all__ = [

@@ -6,15 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rollback_decision.errors import DecisionLogError
-from rollback_decision.records.log import (
+from rollback_decision.records.lines import (
     DecisionRecord,
     Deployed,
     EventRecord,
-    LogContents,
-    LogLine,
     Opened,
     PostMortemRecord,
 )
+from rollback_decision.records.reader import LogContents, LogLine
 from rollback_decision.timeline.events import DecisionAccepted, Event
 
 __all__ = ["IncidentHistory", "LogHistory", "group_log"]

@@ -27,8 +27,8 @@ from typing import Any
 
 from rollback_decision.policy import Policy, default_policy
 from rollback_decision.records.history import LogHistory, group_log
-from rollback_decision.records.log import LogContents
-from rollback_decision.timeline.session import format_time
+from rollback_decision.records.reader import LogContents
+from rollback_decision.timeline.changes import format_time
 
 __all__ = ["METRICS", "Metric", "MetricSpec", "MetricsReport", "compute_metrics"]
 

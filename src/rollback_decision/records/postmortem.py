@@ -21,10 +21,10 @@ from rollback_decision.decision import Decision, PostMortem
 from rollback_decision.errors import DecisionLogError, did_you_mean
 from rollback_decision.policy import Policy
 from rollback_decision.records.history import IncidentHistory, LogHistory
-from rollback_decision.records.log import ActionItem, DecisionRecord, EventRecord
+from rollback_decision.records.lines import ActionItem, DecisionRecord, EventRecord
 from rollback_decision.records.metrics import METRICS, MetricSpec
 from rollback_decision.records.replay import replay_incident
-from rollback_decision.timeline.session import DecisionChange, format_time
+from rollback_decision.timeline.changes import DecisionChange, format_time
 
 __all__ = ["render_post_mortem"]
 

@@ -19,8 +19,10 @@ from typing import Any
 from rollback_decision.errors import DecisionLogError, TimelineError
 from rollback_decision.policy import Policy
 from rollback_decision.records.history import IncidentHistory, LogHistory, group_log
-from rollback_decision.records.log import DecisionRecord, LogContents
-from rollback_decision.timeline.session import DecisionChange, IncidentSession, format_time
+from rollback_decision.records.lines import DecisionRecord
+from rollback_decision.records.reader import LogContents
+from rollback_decision.timeline.changes import DecisionChange, format_time
+from rollback_decision.timeline.session import IncidentSession
 
 __all__ = ["Difference", "ReplayReport", "replay_incident", "replay_log"]
 

@@ -8,6 +8,14 @@ of the policy (``rules/clocks.yaml``); :func:`clock_rules` lists them.
 
 from rollback_decision.policy import Policy, default_policy
 from rollback_decision.policy.clocks import ClockListing
+from rollback_decision.timeline.changes import (
+    Acceptance,
+    Cause,
+    Deadline,
+    DecisionChange,
+    TimelineWarning,
+    format_time,
+)
 from rollback_decision.timeline.events import EVENT_FIELDS, EVENT_MODELS, Event, parse_event
 from rollback_decision.timeline.file import (
     Timeline,
@@ -17,15 +25,7 @@ from rollback_decision.timeline.file import (
     replay,
 )
 from rollback_decision.timeline.live import run_live, utc_now
-from rollback_decision.timeline.session import (
-    Acceptance,
-    Cause,
-    Deadline,
-    DecisionChange,
-    IncidentSession,
-    TimelineWarning,
-    format_time,
-)
+from rollback_decision.timeline.session import IncidentSession
 
 __all__ = [
     "EVENT_FIELDS",

@@ -21,8 +21,9 @@ from typing import Any
 
 from rollback_decision.errors import TimelineError, did_you_mean
 from rollback_decision.policy import Policy
+from rollback_decision.timeline.changes import format_time
 from rollback_decision.timeline.events import Event, parse_event, parse_time
-from rollback_decision.timeline.session import IncidentSession, format_time
+from rollback_decision.timeline.session import IncidentSession
 
 __all__ = ["Timeline", "load_timeline", "parse_timeline", "render_text", "replay"]
 
@@ -93,21 +94,13 @@ def load_timeline(path: str | Path, *, max_bytes: int | None = None) -> Timeline
     from rollback_decision.policy.yamlio import (
         DEFAULT_LIMITS,
         YamlReadError,
-        read_bytes,
-        read_document,
-        read_stdin,
+        read_input,
         to_plain,
     )
 
     name = "<stdin>" if str(path) == "-" else str(path)
-    limits = DEFAULT_LIMITS.with_max_bytes(max_bytes)
     try:
-        data = (
-            read_stdin(limits)
-            if str(path) == "-"
-            else read_bytes(Path(path), limits, regular_only=False)
-        )
-        raw = read_document(data, limits=limits, name=None if str(path) == "-" else str(path))
+        raw = read_input(path, DEFAULT_LIMITS.with_max_bytes(max_bytes))
     except YamlReadError as exc:
         where = f"line {exc.line}: " if exc.line else ""
         raise TimelineError(where + exc.message, source=name, field=exc.key) from None

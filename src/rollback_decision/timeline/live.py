@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from rollback_decision.timeline.session import DecisionChange, IncidentSession
+from rollback_decision.timeline.changes import DecisionChange
+from rollback_decision.timeline.session import IncidentSession
 
 __all__ = ["run_live", "utc_now"]
 

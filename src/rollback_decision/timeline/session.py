@@ -22,16 +22,25 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from rollback_decision.decision import Action, Decision
+from rollback_decision.decision import Decision
 from rollback_decision.engine import decide
 from rollback_decision.errors import IncidentError, TimelineError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
-from rollback_decision.policy.clocks import OPENED, ClockRule
+from rollback_decision.policy.clocks import OPENED
+from rollback_decision.timeline.changes import (
+    Acceptance,
+    Cause,
+    Deadline,
+    DecisionChange,
+    RollbackState,
+    TimelineWarning,
+    format_time,
+)
 from rollback_decision.timeline.events import (
     DecisionAccepted,
     Event,
@@ -40,132 +49,14 @@ from rollback_decision.timeline.events import (
     parse_event,
     parse_time,
 )
+from rollback_decision.timeline.state import RunningClock, SessionState, eta_given, start_clocks
 
-__all__ = [
-    "Acceptance",
-    "Cause",
-    "Deadline",
-    "DecisionChange",
-    "IncidentSession",
-    "RollbackState",
-    "SessionObserver",
-    "TimelineWarning",
-    "format_time",
-]
-
-RollbackState = Literal["none", "running", "completed", "failed"]
+__all__ = ["IncidentSession", "SessionObserver"]
 
 #: Called after every :meth:`IncidentSession.apply` (with the event) and every
 #: :meth:`IncidentSession.advance_to` that changed the decision (with None), with the decision
 #: changes it made — what a decision log records (:mod:`rollback_decision.records`).
 SessionObserver = Callable[["IncidentSession", "Event | None", "list[DecisionChange]"], None]
-
-
-def format_time(moment: datetime, zone: datetime | None = None) -> str:
-    """ISO 8601, in the offset of ``zone`` (the timeline's ``opened_at``) when given; UTC as Z."""
-    if zone is not None and zone.tzinfo is not None:
-        moment = moment.astimezone(zone.tzinfo)
-    text = moment.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-@dataclass(frozen=True)
-class Cause:
-    """Why the decision changed: an event (its index; None for the opening facts) or a clock."""
-
-    event: int | None = None
-    clock: str | None = None
-    #: the event's type (for reports; not part of the JSON form)
-    event_type: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"clock": self.clock} if self.clock is not None else {"event": self.event}
-
-    def describe(self) -> str:
-        if self.clock is not None:
-            return f"clock {self.clock}"
-        if self.event is None:
-            return "opened"
-        return f"event {self.event}" + (f" ({self.event_type})" if self.event_type else "")
-
-
-@dataclass(frozen=True)
-class DecisionChange:
-    """The decision changed (its action or rollback type) at ``at``, because of ``cause``."""
-
-    at: datetime
-    cause: Cause
-    decision: Decision
-
-    @property
-    def action(self) -> Action:
-        return self.decision.action
-
-    @property
-    def rollback_type(self) -> int | None:
-        return self.decision.rollback_type
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """An open clock: when it is due, its rule id, and what it is."""
-
-    at: datetime
-    rule_id: str
-    text: str
-
-
-@dataclass(frozen=True)
-class TimelineWarning:
-    """A clock ran out and its rule warns."""
-
-    at: datetime
-    rule_id: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """``decision_accepted``: who accepted which action, when."""
-
-    at: datetime
-    by: str
-    role: str
-    action: Action
-    event: int
-
-
-@dataclass(frozen=True)
-class _Clock:
-    rule: ClockRule
-    order: int
-    seq: int
-    started_at: datetime
-    due: datetime
-    minutes: float
-    rollback_type: int | None
-    text: str
-
-    def key(self) -> tuple[datetime, int, int]:
-        return (self.due, self.order, self.seq)
-
-
-@dataclass(frozen=True)
-class _State:
-    now: datetime
-    events: int
-    last_event_at: datetime | None
-    facts: Mapping[str, Any]
-    incident: Incident
-    decision: Decision
-    clocks: tuple[_Clock, ...] = ()
-    changes: tuple[DecisionChange, ...] = ()
-    warnings: tuple[TimelineWarning, ...] = ()
-    acceptances: tuple[Acceptance, ...] = ()
-    rollback: RollbackState = "none"
-    rollback_started_at: int | None = None
-    rollback_type: int | None = None
-    seq: int = 0
 
 
 class IncidentSession:
@@ -204,7 +95,7 @@ class IncidentSession:
         incident = self._validate(plain, field_prefix="facts", index=None)
         self._opening_facts: Mapping[str, Any] = copy.deepcopy(plain)
         decision = decide(incident, policy=self._policy)
-        state = _State(
+        state = SessionState(
             now=opened,
             events=0,
             last_event_at=None,
@@ -213,8 +104,8 @@ class IncidentSession:
             decision=decision,
             changes=(DecisionChange(opened, Cause(event=None), decision),),
         )
-        state = self._start_clocks(state, OPENED, {}, opened)
-        self._state = self._eta_given(state, None, opened)
+        state = start_clocks(self._policy.clocks.rules, state, OPENED, {}, opened)
+        self._state = eta_given(self._policy.clocks.rules, state, None, opened)
 
     # -- what it shows --------------------------------------------------------------------------
 
@@ -276,7 +167,8 @@ class IncidentSession:
     def deadlines(self) -> list[Deadline]:
         """The open clocks, earliest first."""
         return [
-            Deadline(c.due, c.rule.id, c.text) for c in sorted(self._state.clocks, key=_Clock.key)
+            Deadline(c.due, c.rule.id, c.text)
+            for c in sorted(self._state.clocks, key=RunningClock.key)
         ]
 
     @property
@@ -379,11 +271,11 @@ class IncidentSession:
 
     def _event(
         self,
-        state: _State,
+        state: SessionState,
         event: Event,
         index: int,
         fail: Callable[[str | None, str], TimelineError],
-    ) -> _State:
+    ) -> SessionState:
         previous_eta = state.facts.get("fix_forward_eta_minutes")
         facts = copy.deepcopy(dict(state.facts))
         kind = event.type
@@ -455,58 +347,14 @@ class IncidentSession:
             acceptances=acceptances,
         )
         state = replace(state, clocks=tuple(c for c in state.clocks if kind not in c.rule.stops_on))
-        state = self._start_clocks(state, kind, event.fields(), event.at)
+        state = start_clocks(self._policy.clocks.rules, state, kind, event.fields(), event.at)
         if isinstance(event, FactsSet):
-            state = self._eta_given(state, previous_eta, event.at)
+            state = eta_given(self._policy.clocks.rules, state, previous_eta, event.at)
         return self._redecide(state, event.at, Cause(event=index, event_type=kind))
 
-    def _eta_given(self, state: _State, previous: Any, at: datetime) -> _State:
-        """A fix ETA in the opening facts or set by a ``facts`` event is a promise too: its
-        clocks run as for a ``fix_eta`` event; withdrawn (null), they stop as for ``fix_failed``."""
-        eta = state.facts.get("fix_forward_eta_minutes")
-        if eta == previous:
-            return state
-        if eta is None:
-            kept = tuple(c for c in state.clocks if "fix_failed" not in c.rule.stops_on)
-            return replace(state, clocks=kept)
-        return self._start_clocks(state, "fix_eta", {"minutes": eta}, at)
-
-    def _start_clocks(
-        self, state: _State, kind: str, fields: Mapping[str, Any], at: datetime
-    ) -> _State:
-        clocks = list(state.clocks)
-        seq = state.seq
-        for order, rule in enumerate(self._policy.clocks.rules):
-            if kind not in rule.starts_on:
-                continue
-            running = [c for c in clocks if c.rule.id == rule.id]
-            if running and not rule.restart:
-                continue
-            rtype = state.rollback_type if state.rollback != "none" else None
-            if rtype is None:
-                rtype = state.decision.rollback_type
-            minutes = rule.minutes(fields, rtype)
-            if minutes is None:
-                continue
-            clocks = [c for c in clocks if c.rule.id != rule.id]
-            seq += 1
-            clocks.append(
-                _Clock(
-                    rule=rule,
-                    order=order,
-                    seq=seq,
-                    started_at=at,
-                    due=at + timedelta(minutes=minutes),
-                    minutes=minutes,
-                    rollback_type=rtype,
-                    text=rule.render(rule.text, minutes, rtype),
-                )
-            )
-        return replace(state, clocks=tuple(clocks), seq=seq)
-
-    def _run_clocks(self, state: _State, until: datetime, *, inclusive: bool) -> _State:
+    def _run_clocks(self, state: SessionState, until: datetime, *, inclusive: bool) -> SessionState:
         while state.clocks:
-            clock = min(state.clocks, key=_Clock.key)
+            clock = min(state.clocks, key=RunningClock.key)
             if clock.due > until or (clock.due == until and not inclusive):
                 break
             rest = tuple(c for c in state.clocks if c is not clock)
@@ -519,7 +367,7 @@ class IncidentSession:
             state = self._expire(state, clock)
         return replace(state, now=max(state.now, until))
 
-    def _expire(self, state: _State, clock: _Clock) -> _State:
+    def _expire(self, state: SessionState, clock: RunningClock) -> SessionState:
         rule = clock.rule
         facts = copy.deepcopy(dict(state.facts))
         for name in rule.resets:
@@ -537,7 +385,7 @@ class IncidentSession:
         state = replace(state, facts=facts, incident=incident, warnings=warnings)
         return self._redecide(state, clock.due, Cause(clock=rule.id))
 
-    def _redecide(self, state: _State, at: datetime, cause: Cause) -> _State:
+    def _redecide(self, state: SessionState, at: datetime, cause: Cause) -> SessionState:
         decision = decide(state.incident, policy=self._policy)
         last = state.changes[-1].decision
         state = replace(state, decision=decision)

@@ -8,28 +8,50 @@ from typing import Any
 from rollback_decision.decision import Action
 from rollback_decision.policy import Policy
 from rollback_decision.verify.domains import FactSpace
-from rollback_decision.verify.findings import structural
+from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.incidents import minimal_mapping
 from rollback_decision.verify.report import DiffReport, Transition
 from rollback_decision.verify.verifier import EngineChoice, resolve_engine
-from rollback_decision.verify.walk import Walk, WalkClass, split_tables
+from rollback_decision.verify.walk import MAX_CLASSES, Walk, WalkClass, WalkLimit, split_tables
 
 __all__ = ["diff_policies"]
 
 
-def diff_policies(old: Policy, new: Policy, *, engine: EngineChoice = "native") -> DiffReport:
+def diff_policies(
+    old: Policy,
+    new: Policy,
+    *,
+    engine: EngineChoice = "native",
+    max_classes: int = MAX_CLASSES,
+) -> DiffReport:
     """Which decisions change from ``old`` to ``new``, over the space both policies span.
 
     Transitions are counted per (old, new) pair of actions, authorities and rollback types,
-    each with its smallest example incident.
+    each with its smallest example incident. When part of the space cannot be compared (the
+    walk would hold more than ``max_classes`` classes, or a fact cannot be enumerated), the
+    report has an ``incomplete`` finding (so it counts as changed).
     """
     started = time.perf_counter()
     wanted = ("action", "authority", "rollback_type")
     tables = [split_tables(old, wanted)[0], split_tables(new, wanted)[0]]
     space = FactSpace([old, new], tables)
     matchers = [resolve_engine(engine, old)[1], resolve_engine(engine, new)[1]]
-    walk = Walk(space, matchers, outputs=wanted, tables=tables)
-    walk.run()
+    walk = Walk(space, matchers, outputs=wanted, tables=tables, max_classes=max_classes)
+    try:
+        walk.run()
+    except WalkLimit as limit:
+        return DiffReport(
+            old=old.identity,
+            new=new.identity,
+            space_size=0,
+            classes=0,
+            seconds=time.perf_counter() - started,
+            transitions=(),
+            findings=(
+                *unenumerable(space.unenumerable),
+                incomplete("diff", f"nothing was compared: {limit}"),
+            ),
+        )
     columns = {c: i for i, c in enumerate(walk.columns)}
     policies = (old, new)
     found: dict[tuple[str, Any, Any], WalkClass] = {}
@@ -63,7 +85,7 @@ def diff_policies(old: Policy, new: Policy, *, engine: EngineChoice = "native") 
             found.items(), key=lambda kv: (order[kv[0][0]], -kv[1].weight, str(kv[0]))
         )
     )
-    findings = [
+    findings = unenumerable(space.unenumerable) + [
         f
         for p, label in ((0, "old: "), (1, "new: "))
         for f in structural(policies[p], walk, p, label, tables[p])

@@ -38,7 +38,14 @@ from rollback_decision.policy.conditions import AllOf, AnyOf, Condition, Not, Te
 from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType, input_fact_types
 
-__all__ = ["FactDomain", "FactSpace", "is_number", "table_needs", "value_classes"]
+__all__ = [
+    "FactDomain",
+    "FactSpace",
+    "is_number",
+    "outside_cuts",
+    "table_needs",
+    "value_classes",
+]
 
 
 def _tests(condition: Condition) -> Iterator[Test]:
@@ -86,6 +93,19 @@ def table_needs(table: CompiledTable) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def outside_cuts(tables: Sequence[CompiledTable], facts: Iterable[str]) -> dict[str, set[float]]:
+    """The numbers ``tables`` compare ``facts`` with (literals and parameters): a walk that
+    hands those facts to these tables must have values on both sides of each."""
+    wanted = set(facts)
+    notes = _Notes()
+    for table in tables:
+        for rule in table.rules:
+            for test in _tests(rule.condition):
+                if test.fact in wanted and test.operand.fact is None:
+                    OPERATORS[test.op].note(notes, test.fact, test.operand.value)
+    return notes.thresholds
+
+
 @dataclass(frozen=True)
 class FactDomain:
     """How one input fact is discretised (for the report)."""
@@ -97,8 +117,15 @@ class FactDomain:
     thresholds: tuple[float, ...] = ()
     classes: tuple[tuple[str, ...], ...] = ()
     read: bool = True
+    #: False when the fact's values cannot be enumerated: only its default value is walked
+    enumerable: bool = True
 
     def describe(self) -> str:
+        if not self.enumerable:
+            return (
+                f"{self.name}: {self.kind} values cannot be enumerated; only "
+                f"{self.values[0] if self.values else None!r} is walked (incomplete)"
+            )
         if not self.read:
             return (
                 f"{self.name}: not read by any rule; fixed at {self.values[0]!r}"
@@ -118,12 +145,16 @@ class FactDomain:
 
 
 class FactSpace:
-    """The discretised input facts of one or more policies (shared, so they can be compared)."""
+    """The discretised input facts of one or more policies (shared, so they can be compared).
+
+    ``cuts`` adds thresholds of facts that tables outside ``tables`` compare (see
+    :func:`outside_cuts`)."""
 
     def __init__(
         self,
         policies: Sequence[Policy],
         tables: Sequence[Sequence[CompiledTable]] | None = None,
+        cuts: Mapping[str, Iterable[float]] | None = None,
     ) -> None:
         self.policies = tuple(policies)
         #: the tables of each policy this space is built from (default: all)
@@ -151,11 +182,17 @@ class FactSpace:
                         else:
                             partners.setdefault(test.fact, set()).add(other)
                             partners.setdefault(other, set()).add(test.fact)
+        for fact, values in (cuts or {}).items():
+            for value in values:
+                notes.threshold(fact, value)
         self.read = frozenset(n for n in read if n in self.types)
         self._sets = {k: tuple(v) for k, v in notes.sets.items()}
         self.thresholds = {k: frozenset(v) for k, v in notes.thresholds.items()}
         self.partners = {k: frozenset(v) for k, v in partners.items()}
         self.copies = {k: frozenset(v) for k, v in copies.items()}
+        #: facts some rule reads whose values cannot be enumerated (a free string or integer):
+        #: only their default value is walked, and the check says it is incomplete
+        self.unenumerable: list[str] = []
         self.domains: dict[str, FactDomain] = {}
         for name, ftype in self.types.items():
             self.domains[name] = self._domain(name, ftype, notes.sets, notes.whole, notes.sizes)
@@ -175,6 +212,8 @@ class FactSpace:
             return FactDomain(name, "number", None, tuple(sorted(self.number_thresholds(name))))
         if ftype.kind == "list":
             order = list(_model_field_values(name))
+            if not order:
+                return self._unenumerable(name, ftype)
             classes = value_classes(order, sets.get(name, []))
             limit = max(sizes.get(name, {1}) | {1})
             options: list[list[tuple[Any, ...]]] = []
@@ -199,10 +238,16 @@ class FactSpace:
             candidates: list[Any] = [False, True]
         else:
             candidates = _model_field_values(name)
+            if not candidates:
+                return self._unenumerable(name, ftype)
         if ftype.nullable:
             candidates.append(None)
         candidates.sort(key=lambda v: v != default)
         return FactDomain(name, ftype.kind, tuple(v for v in candidates if self.valid(name, v)))
+
+    def _unenumerable(self, name: str, ftype: FactType) -> FactDomain:
+        self.unenumerable.append(name)
+        return FactDomain(name, ftype.kind, (self.defaults[name],), enumerable=False)
 
     def list_sets(self, name: str) -> tuple[frozenset[Any], ...]:
         """The literal and parameter sets the conditions test the list fact ``name`` against."""

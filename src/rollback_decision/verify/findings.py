@@ -9,7 +9,7 @@ from rollback_decision.verify.incidents import minimal_mapping
 from rollback_decision.verify.report import Finding
 from rollback_decision.verify.walk import Walk
 
-__all__ = ["structural", "unreachable"]
+__all__ = ["incomplete", "structural", "unenumerable", "unreachable"]
 
 
 def structural(
@@ -83,3 +83,20 @@ def unreachable(rule: CompiledRule, why: str, label: str = "") -> Finding:
         example=None,
         section=rule.section,
     )
+
+
+def incomplete(subject: str, why: str) -> Finding:
+    """Part of the space was not checked: the report must not read as "no findings"."""
+    return Finding(kind="incomplete", subject=subject, message=why, count=0, example=None)
+
+
+def unenumerable(names: Sequence[str]) -> list[Finding]:
+    """An incomplete finding for each fact whose values cannot be enumerated."""
+    return [
+        incomplete(
+            f"fact {name!r}",
+            "a rule reads it, but its values cannot be enumerated (no literal or parameter "
+            "lists them): only its default value was checked",
+        )
+        for name in dict.fromkeys(names)
+    ]

@@ -12,7 +12,7 @@ from rollback_decision.facts import Incident
 
 __all__ = ["DiffReport", "Finding", "FindingKind", "Transition", "VerifyReport"]
 
-FindingKind = Literal["gap", "overlap", "shadowed", "unreachable", "invariant"]
+FindingKind = Literal["gap", "overlap", "shadowed", "unreachable", "invariant", "incomplete"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,9 @@ class VerifyReport:
     findings: tuple[Finding, ...]
     #: tables the decision does not depend on, checked rule by rule (see :mod:`.sinks`)
     sink_tables: tuple[str, ...] = ()
+    #: the policy's clocks (``rules/clocks.yaml``) as (id, section, text): shown for review;
+    #: they change no decision's facts, so the walk does not cover them
+    clocks: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -93,10 +96,20 @@ class VerifyReport:
                 f"tables the decision does not depend on, checked rule by rule over every "
                 f"reachable decision: {', '.join(self.sink_tables)}"
             )
+        if self.clocks:
+            lines.append("clocks:")
+            lines += [f"  {ident}: {text} ({section})" for ident, section, text in self.clocks]
         if self.ok:
             lines.append(
                 "no findings: no gaps, no overlaps, every rule can fire, every invariant holds"
             )
+        elif any(f.kind == "incomplete" for f in self.findings):
+            lines.append(
+                "INCOMPLETE: part of the space was not checked; what is not listed below is "
+                "not proven"
+            )
+            lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
+            lines += [f"  {f.render()}" for f in self.findings]
         else:
             lines.append(f"{len(self.findings)} finding{'s' if len(self.findings) != 1 else ''}:")
             lines += [f"  {f.render()}" for f in self.findings]
@@ -114,6 +127,10 @@ class VerifyReport:
             "fixed_facts": list(self.fixed_facts),
             "invariants": list(self.invariants),
             "sink_tables": list(self.sink_tables),
+            "clocks": [
+                {"id": ident, "section": section, "text": text}
+                for ident, section, text in self.clocks
+            ],
             "ok": self.ok,
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -195,9 +212,14 @@ class DiffReport:
             total = sum(t.count for t in found)
             lines.append(f"{title}: {total:,} incidents")
             lines += [f"  {t.render()}" for t in found]
-        if self.findings:
+        gaps = [f for f in self.findings if f.kind != "incomplete"]
+        if gaps:
             lines.append("incidents left undecided:")
-            lines += [f"  {f.render()}" for f in self.findings]
+            lines += [f"  {f.render()}" for f in gaps]
+        missing = [f for f in self.findings if f.kind == "incomplete"]
+        if missing:
+            lines.append("INCOMPLETE: part of the space was not compared:")
+            lines += [f"  {f.render()}" for f in missing]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.invariants import INVARIANTS, Invariant
 from rollback_decision.policy import Policy, default_policy
-from rollback_decision.verify.domains import FactSpace, table_needs
-from rollback_decision.verify.findings import structural
+from rollback_decision.verify.domains import FactSpace, outside_cuts, table_needs
+from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.invariants_check import check_invariants
 from rollback_decision.verify.report import Finding, VerifyReport
 from rollback_decision.verify.sinks import check_sinks
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.walk import MAX_CLASSES, Walk, WalkLimit, split_tables
 
 __all__ = ["EngineChoice", "resolve_engine", "verify_policy"]
 
@@ -36,6 +36,7 @@ def verify_policy(
     *,
     engine: EngineChoice = "native",
     invariants: Sequence[Invariant] = INVARIANTS,
+    max_classes: int = MAX_CLASSES,
 ) -> VerifyReport:
     """Check ``policy`` (default: the shipped one) over its whole discretised fact space.
 
@@ -43,6 +44,10 @@ def verify_policy(
     unique table match), rules that can never fire (never match, or always shadowed by an
     earlier rule) and invariant violations, each with the smallest incident that shows it.
     ``engine`` is an engine name or a :data:`~rollback_decision.engine.core.Matcher`.
+
+    When part of the space cannot be checked (the walk would hold more than ``max_classes``
+    classes, or a fact some rule reads cannot be enumerated), the report has an
+    ``incomplete`` finding, so it is never "no findings".
     """
     policy = policy if policy is not None else default_policy()
     started = time.perf_counter()
@@ -56,7 +61,9 @@ def verify_policy(
             if policy.producers.get(n) in {c.id for c in core}
         }
     )
-    space = FactSpace([policy], [core])
+    # A plan rule comparing a decision fact (the rollback ETA, say) with a number needs the
+    # decision's walk to reach both sides of that number.
+    space = FactSpace([policy], [core], cuts=outside_cuts(sinks, interface))
     keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
     walk = Walk(
         space,
@@ -64,17 +71,39 @@ def verify_policy(
         keep=frozenset(keep),
         outputs=tuple(dict.fromkeys([*DECISION_OUTPUTS, *interface])),
         tables=[core],
+        max_classes=max_classes,
     )
-    walk.run()
-    findings: list[Finding] = []
+    full_space = FactSpace([policy]) if sinks else space
+    try:
+        walk.run()
+    except WalkLimit as limit:
+        return VerifyReport(
+            policy=policy.identity,
+            engine=engine_name,
+            space_size=0,
+            classes=0,
+            table_evaluations=walk.evaluated,
+            seconds=time.perf_counter() - started,
+            domains=tuple(d.describe() for d in full_space.domains.values()),
+            fixed_facts=tuple(d.name for d in full_space.domains.values() if not d.read),
+            invariants=tuple(i.name for i in invariants),
+            findings=(
+                *unenumerable(full_space.unenumerable),
+                incomplete("verify", f"nothing was checked: {limit}"),
+            ),
+            sink_tables=tuple(t.id for t in sinks),
+        )
+    findings: list[Finding] = unenumerable(full_space.unenumerable)
     findings += structural(policy, walk, 0, tables=core)
     findings += check_invariants(policy, walk, invariants)
-    full_space = FactSpace([policy]) if sinks else space
     evaluated = walk.evaluated
     if sinks:
         count, sink_findings = check_sinks(policy, matcher, walk, sinks, full_space)
         findings += sink_findings
         evaluated += count
+    from rollback_decision.readiness.verify import verify_readiness  # its own fact model
+
+    findings += verify_readiness(policy)
     seconds = time.perf_counter() - started
     return VerifyReport(
         policy=policy.identity,
@@ -88,4 +117,5 @@ def verify_policy(
         invariants=tuple(i.name for i in invariants),
         findings=tuple(findings),
         sink_tables=tuple(t.id for t in sinks),
+        clocks=tuple((c.id, c.section, c.text) for c in policy.clocks.listing()),
     )

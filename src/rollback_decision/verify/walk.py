@@ -25,9 +25,39 @@ from rollback_decision.policy.semantics import Combine, Outcome, outcome
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs
 from rollback_decision.verify.incidents import Assignment
 
-__all__ = ["INPUT", "Column", "TableEval", "TableProblem", "Walk", "WalkClass", "split_tables"]
+__all__ = [
+    "INPUT",
+    "MAX_CLASSES",
+    "Column",
+    "TableEval",
+    "TableProblem",
+    "Walk",
+    "WalkClass",
+    "WalkLimit",
+    "split_tables",
+]
 
 INPUT = "in"
+#: Most classes a walk holds after one table (about 300 bytes each): past it the walk stops
+#: and says where (:class:`WalkLimit`), rather than exhaust the machine's memory.
+MAX_CLASSES = 1_500_000
+
+
+class WalkLimit(Exception):
+    """The walk stopped: the classes it would hold reached its limit."""
+
+    def __init__(self, table: str, limit: int) -> None:
+        super().__init__(table, limit)
+        self.table = table
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return (
+            f"the walk stopped at table {self.table!r}: it would hold more than "
+            f"{self.limit:,} classes of incidents"
+        )
+
+
 #: Column of a walk state: ("in", fact) for an input, (policy index, fact) for a derived fact.
 Column = tuple[Any, str]
 
@@ -119,6 +149,8 @@ class Walk:
     start: Mapping[tuple[Any, ...], WalkClass] = field(default_factory=dict)
     #: the tables to walk, per policy (default: the space's)
     tables: Sequence[Sequence[CompiledTable]] | None = None
+    #: most classes held after one table; past it :meth:`run` raises :class:`WalkLimit`
+    max_classes: int = MAX_CLASSES
 
     def run(self) -> None:
         space = self.space
@@ -147,7 +179,7 @@ class Walk:
             for name in new_inputs:
                 introduced.add(name)
                 if name not in local:
-                    states = self._introduce(name, columns, states)
+                    states = self._introduce(name, columns, states, table.id)
                     columns.append((INPUT, name))
             index = {c: i for i, c in enumerate(columns)}
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
@@ -185,6 +217,8 @@ class Walk:
                     existing = out.get(new_key)
                     if existing is None:
                         out[new_key] = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
+                        if len(out) > self.max_classes:
+                            raise WalkLimit(table.id, self.max_classes)
                     else:
                         existing.weight += cls.weight
                         if cost < existing.cost:
@@ -246,6 +280,10 @@ class Walk:
                 ]
             return found
 
+        if not any(partner_idx):
+            # No local number depends on the class: one list of combinations serves every key.
+            every = combos(())
+            return lambda key: every
         return combos
 
     def _option(self, name: str, value: Any) -> tuple[Any, Assignment, int]:
@@ -271,7 +309,11 @@ class Walk:
         return live
 
     def _introduce(
-        self, name: str, columns: list[Column], states: dict[tuple[Any, ...], WalkClass]
+        self,
+        name: str,
+        columns: list[Column],
+        states: dict[tuple[Any, ...], WalkClass],
+        table: str,
     ) -> dict[tuple[Any, ...], WalkClass]:
         space = self.space
         domain = space.domains[name]
@@ -290,6 +332,8 @@ class Walk:
                 values = cache.get(extra) or cache.setdefault(
                     extra, space.number_points(name, extra)
                 )
+            if len(out) > self.max_classes:
+                raise WalkLimit(table, self.max_classes)
             for value in values:
                 if value == default:
                     out[(*key, value)] = WalkClass(cls.weight, cls.assignment, cls.cost)

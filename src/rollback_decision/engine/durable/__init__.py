@@ -105,7 +105,6 @@ Found by trying durable-rules 2.0.28 (beyond what the issue lists)
 from __future__ import annotations
 
 import importlib.metadata
-import itertools
 import threading
 from collections.abc import Callable
 from types import ModuleType
@@ -144,6 +143,7 @@ __all__ = [
 
 
 _IMPORT_LOCK = threading.Lock()
+_COMPILE_LOCK = threading.Lock()
 _ENGINE: ModuleType | None = None
 _HOST: Any = None
 
@@ -186,6 +186,9 @@ def _host() -> Any:
 
                 def __init__(self) -> None:
                     self.actions: dict[str, Callable[[Any], None]] = {}
+                    #: the rulesets registered, by the content hash of their policy: the
+                    #: host holds a limited number and never lets one go
+                    self.compiled: dict[str, DurableRuleset] = {}
                     super().__init__()
 
                 def _run(self) -> None:
@@ -201,19 +204,24 @@ def _host() -> Any:
         return _HOST
 
 
-_NAMES = itertools.count()
-
-
 def compile_ruleset(policy: Policy) -> DurableRuleset:
-    """The policy's durable-rules ruleset: compiled and registered once per policy (kept by
-    the policy's runtime). durable-rules has one host per process and cannot unregister a
-    ruleset, so each policy object compiled for it stays registered for the process's life."""
+    """The policy's durable-rules ruleset, kept by the policy's runtime.
+
+    durable-rules has one host per process, holds a limited number of rulesets and cannot
+    unregister one: a ruleset is registered once per policy content (two policies with the
+    same content hash have the same tables) and the host keeps it for the process's life.
+    """
     _durable()  # a missing durable-rules is reported before any translation
 
     def make() -> DurableRuleset:
-        name = f"rollback_decision_{policy.identity.content_hash}_{next(_NAMES)}"
-        ruleset = DurableRuleset(name, policy.tables)
-        ruleset.register()
+        host = _host()
+        key = policy.identity.content_hash
+        with _COMPILE_LOCK:
+            ruleset: DurableRuleset | None = host.compiled.get(key)
+            if ruleset is None:
+                ruleset = DurableRuleset(f"rollback_decision_{key}", policy.tables)
+                ruleset.register()
+                host.compiled[key] = ruleset
         return ruleset
 
     return policy.runtime.once("durable.ruleset", make)
