@@ -33,6 +33,7 @@ __all__ = [
     "Operand",
     "Test",
     "compile_condition",
+    "condition_tests",
     "facts_read",
     "parse_condition",
 ]
@@ -198,6 +199,17 @@ def _type_problem(
 
 
 _show = show
+
+
+def condition_tests(condition: Condition) -> Iterator[Test]:
+    """Every test of ``condition``, however deep in ``all``/``any``/``not``."""
+    if isinstance(condition, Test):
+        yield condition
+    elif isinstance(condition, Not):
+        yield from condition_tests(condition.item)
+    elif isinstance(condition, (AllOf, AnyOf)):
+        for item in condition.items:
+            yield from condition_tests(item)
 
 
 def facts_read(condition: Condition) -> frozenset[str]:

@@ -24,7 +24,7 @@ import itertools
 import math
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 from rollback_decision.engine.core import incident_facts
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
-from rollback_decision.policy.conditions import AllOf, AnyOf, Condition, Not, Test
+from rollback_decision.policy.conditions import condition_tests as _tests
 from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType, input_fact_types
 
@@ -46,16 +46,6 @@ __all__ = [
     "table_needs",
     "value_classes",
 ]
-
-
-def _tests(condition: Condition) -> Iterator[Test]:
-    if isinstance(condition, Test):
-        yield condition
-    elif isinstance(condition, Not):
-        yield from _tests(condition.item)
-    elif isinstance(condition, (AllOf, AnyOf)):
-        for item in condition.items:
-            yield from _tests(item)
 
 
 def is_number(value: Any) -> bool:

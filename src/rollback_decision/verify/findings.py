@@ -22,9 +22,10 @@ def structural(
     """The gaps and overlaps the walk met in policy ``p``'s tables, and its rules that never
     fired (shadowed by an earlier rule, or unreachable); ``label`` prefixes each subject."""
     out: list[Finding] = []
-    for found in walk.findings:
-        if found.policy != p:
-            continue
+    position = {t.id: i for i, t in enumerate(policy.tables)}
+    # in pipeline order (the walk may visit the tables in another, see verify.schedule)
+    mine = sorted((f for f in walk.findings if f.policy == p), key=lambda f: position[f.table])
+    for found in mine:
         table = policy.table(found.table)
         if found.kind == "gap":
             message = f"no rule of this {table.combine}-match table decides"

@@ -22,8 +22,10 @@ from typing import Any
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.semantics import Combine, Outcome, outcome
+from rollback_decision.verify.abstraction import Canon, canon_for, merge_classes
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs
 from rollback_decision.verify.incidents import Assignment
+from rollback_decision.verify.schedule import walk_order
 
 __all__ = [
     "INPUT",
@@ -109,6 +111,10 @@ class WalkClass:
     assignment: Assignment
     cost: int
 
+    def absorb(self, other: WalkClass) -> None:
+        """Take ``other`` in: its incidents become this class's."""
+        self.offer(other.weight, other.assignment, other.cost)
+
     def offer(self, weight: int, assignment: Assignment, cost: int) -> None:
         self.weight += weight
         if cost < self.cost:
@@ -151,10 +157,26 @@ class Walk:
     tables: Sequence[Sequence[CompiledTable]] | None = None
     #: most classes held after one table; past it :meth:`run` raises :class:`WalkLimit`
     max_classes: int = MAX_CLASSES
+    #: visit the tables in the cheapest valid order (:mod:`.schedule`); False: pipeline order
+    ordered: bool = True
+    #: merge the values later tables cannot tell apart (:mod:`.abstraction`)
+    collapse: bool = True
 
     def run(self) -> None:
         space = self.space
-        stages = _stages(self.tables if self.tables is not None else space.tables)
+        tables = self.tables if self.tables is not None else space.tables
+        wanted = self.keep | set(self.outputs)
+        stages = _stages(
+            [
+                walk_order(
+                    ts,
+                    self._size_of(p),
+                    wanted,
+                    pinned=not self.ordered or self.matchers[p] is not None,
+                )
+                for p, ts in enumerate(tables)
+            ]
+        )
         needs = [self._stage_needs(p, t) for p, t in stages]
         columns: list[Column] = list(self.start_columns)
         states: dict[tuple[Any, ...], WalkClass] = dict(self.start) or {(): WalkClass(1, (), 0)}
@@ -181,6 +203,9 @@ class Walk:
                 if name not in local:
                     states = self._introduce(name, columns, states, table.id)
                     columns.append((INPUT, name))
+                    states = self._collapse(
+                        states, columns, stages[position:], needs[position:], only=(INPUT, name)
+                    )
             index = {c: i for i, c in enumerate(columns)}
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
             pick = _getter([index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs])
@@ -233,10 +258,62 @@ class Walk:
                     result.values is None or len(result.matches) > 1
                 ):
                     self._record(p, table, result, group)
-            states = out
             columns = [columns[i] for i in keep_idx]
+            states = self._collapse(out, columns, stages[position + 1 :], needs[position + 1 :])
         self.columns = columns
         self.final = states
+
+    def _collapse(
+        self,
+        states: dict[tuple[Any, ...], WalkClass],
+        columns: Sequence[Column],
+        readers: Sequence[tuple[int, CompiledTable]],
+        needs: Sequence[set[Column]],
+        only: Column | None = None,
+    ) -> dict[tuple[Any, ...], WalkClass]:
+        """``states`` with the values of each column (or of ``only``) that the tables
+        ``readers`` cannot tell apart merged (see :mod:`~rollback_decision.verify.abstraction`)."""
+        canons: list[tuple[int, Canon]] = []
+        for index, column in enumerate(columns if self.collapse else ()):
+            if only is not None and column != only:
+                continue
+            ns, name = column
+            if (ns == INPUT and name in self.keep) or (ns != INPUT and name in self.outputs):
+                continue
+            tables = [t for (_, t), n in zip(readers, needs, strict=True) if column in n]
+            canon = canon_for(name, self._kind(column), tables)
+            if canon is not None:
+                canons.append((index, canon))
+        return merge_classes(states, canons, WalkClass.absorb)
+
+    def _size_of(self, p: int) -> Callable[[str], float]:
+        """How many values a fact of policy ``p`` takes in the walk, roughly (for its order)."""
+        space = self.space
+        policy = space.policies[p]
+
+        def size(name: str) -> float:
+            if name in space.types:
+                domain = space.domains[name]
+                if domain.values is not None:
+                    return len(domain.values)
+                return len(space.number_points(name))
+            ftype = next(t for t in policy.tables if t.id == policy.producers[name]).outputs[name]
+            if ftype.kind == "boolean":
+                return 2 + ftype.nullable
+            if ftype.values:
+                count = len(ftype.values) + ftype.nullable
+                return 2.0 ** min(count, 8) if ftype.kind == "list" else count
+            return 8
+
+        return size
+
+    def _kind(self, column: Column) -> str:
+        ns, name = column
+        if ns == INPUT:
+            return self.space.types[name].kind
+        policy = self.space.policies[ns]
+        table = next(t for t in policy.tables if t.id == policy.producers[name])
+        return table.outputs[name].kind
 
     def _local_domains(
         self, local: Sequence[str], columns: Sequence[Column]

@@ -1,0 +1,110 @@
+"""The order a walk visits a policy's tables in.
+
+A table is a pure function of the facts it reads, so any order in which every table comes
+after the tables producing what it reads gives the same classes. The order decides the walk's
+cost, though: a fact joins the walk at the first table that reads it and stays until the last
+one, multiplying the classes in between. A table the pipeline runs early but whose output is
+read only at the end (a risk read by the decision step, say) drags every fact it reads through
+the whole walk.
+
+:func:`walk_order` picks, among the valid orders, one that keeps the estimated number of
+classes low (an exact search over the subsets of tables already visited; policies have few
+tables). Two kinds of table keep their place relative to the others:
+
+* a table that can fail (a first-match table without a catch-all last rule, any unique table,
+  or any table when another engine decides what fires): an incident it stops never reaches the
+  tables after it in the pipeline, so none of those may be visited before it, nor may it be
+  visited before the tables ahead of it;
+* all tables, when there are more than :data:`MAX_SEARCHED` of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+from rollback_decision.policy import CompiledTable
+from rollback_decision.policy.conditions import AllOf
+from rollback_decision.policy.semantics import Combine
+from rollback_decision.verify.domains import table_needs
+
+__all__ = ["MAX_SEARCHED", "can_fail", "walk_order"]
+
+#: Above this many tables, the pipeline order is kept (the search is exponential in it).
+MAX_SEARCHED = 16
+
+
+def can_fail(table: CompiledTable) -> bool:
+    """Whether some incident may get no outcome from ``table`` (a gap or an overlap)."""
+    if table.combine is Combine.COLLECT:
+        return False
+    if table.combine is Combine.FIRST and table.rules:
+        last = table.rules[-1].condition
+        return not (isinstance(last, AllOf) and not last.items)
+    return True
+
+
+def walk_order(
+    tables: Sequence[CompiledTable],
+    size: Callable[[str], float],
+    keep: Collection[str],
+    pinned: bool = False,
+) -> list[CompiledTable]:
+    """``tables`` (in pipeline order) in the order the walk visits them.
+
+    ``size(fact)`` estimates how many values a fact (input or derived) takes; ``keep`` are the
+    facts the caller needs at the end; ``pinned`` keeps the pipeline order."""
+    n = len(tables)
+    if pinned or n < 2 or n > MAX_SEARCHED:
+        return list(tables)
+    needs = [frozenset(table_needs(t)) for t in tables]
+    outputs = [frozenset(t.outputs) for t in tables]
+    producer: Mapping[str, int] = {name: i for i, out in enumerate(outputs) for name in out}
+    after = [
+        sum(1 << j for j in {producer[f] for f in needs[i] if f in producer} if j != i)
+        for i in range(n)
+    ]
+    fails = [can_fail(t) for t in tables]
+    for i in range(n):
+        for j in range(i):
+            if fails[j] or fails[i]:
+                after[i] |= 1 << j  # pipeline order across a table that can fail
+    weight = {name: math.log(max(size(name), 1.0)) for ns in needs for name in ns}
+    weight.update({name: math.log(max(size(name), 1.0)) for out in outputs for name in out})
+
+    def live(done: int) -> float:
+        """log of the classes held once the tables in ``done`` are visited."""
+        total = 0.0
+        facts: set[str] = set()
+        rest: set[str] = set(keep)
+        for i in range(n):
+            if done >> i & 1:
+                facts |= needs[i] | outputs[i]
+            else:
+                rest |= needs[i]
+        for name in facts:
+            if name in rest and not (name in producer and not done >> producer[name] & 1):
+                total += weight[name]
+        return total
+
+    held = [live(done) for done in range(1 << n)]
+    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
+    for done in range(1 << n):
+        if done not in best:
+            continue
+        cost, order = best[done]
+        for i in range(n):
+            if done >> i & 1 or after[i] & ~done:
+                continue
+            new = done | 1 << i
+            new_inputs = sum(
+                weight[f] for f in needs[i] if f not in producer and not _read(done, f, needs)
+            )
+            step = cost + math.exp(held[done] + new_inputs)
+            if new not in best or step < best[new][0]:
+                best[new] = (step, (*order, i))
+    return [tables[i] for i in best[(1 << n) - 1][1]]
+
+
+def _read(done: int, name: str, needs: Sequence[frozenset[str]]) -> bool:
+    return any(done >> i & 1 and name in ns for i, ns in enumerate(needs))
