@@ -50,13 +50,14 @@ def expected_counts(old: Policy, new: Policy) -> dict[tuple[str, str], int]:
     """Counted independently of the diff: walk the old policy alone over the same space and
     count the incidents a 30-minute window must change. Step 4 comes before steps 6 and 7, so
     an incident changes exactly when the old policy rolls back or weighs the risk (so its fix
-    ETA is not under 15 minutes) and its fix ETA is under 30 minutes."""
-    wanted = ("action",)
+    ETA is not under 15 minutes), its fix ETA is under 30 minutes, and it reaches step 4: a
+    partial deployment whose rollback is not high-risk completes its rollback before it."""
+    wanted = ("action", "risk")
     tables = [split_tables(old, wanted)[0], split_tables(new, wanted)[0]]
     walk = Walk(
         FactSpace([old, new], tables),
         [None],
-        keep=frozenset({"fix_forward_eta_minutes"}),
+        keep=frozenset({"fix_forward_eta_minutes", "partial_deployment"}),
         outputs=wanted,
         tables=[tables[0]],
     )
@@ -65,8 +66,10 @@ def expected_counts(old: Policy, new: Policy) -> dict[tuple[str, str], int]:
     counts: dict[tuple[str, str], int] = {}
     for key, cls in walk.final.items():
         action, eta = key[index[(0, "action")]], key[index[("in", "fix_forward_eta_minutes")]]
+        completes = key[index[("in", "partial_deployment")]] and key[index[(0, "risk")]] != "high"
         if action in ("rollback", "evaluate_risk") and eta is not None and eta < 30:
-            counts[(action, "fix_forward")] = counts.get((action, "fix_forward"), 0) + cls.weight
+            if not completes:
+                counts[(action, "fix_forward")] = counts.get((action, "fix_forward"), 0) + cls.weight
     return counts
 
 

@@ -143,7 +143,7 @@ def test_render_tables_one_row_per_rule_and_the_hit_policy(
     assert "### decision — hit policy: first" in out
     rows = [ln for ln in out.splitlines() if ln.startswith("| ") and not ln.startswith("| #")]
     assert len(rows) == len(policy.table("decision").rules)
-    assert "| 6 | tree.4.quick_fix |" in out
+    assert "| 7 | tree.4.quick_fix |" in out  # after tree.partial.complete_rollback
     assert "< 15" in out
     html_text = decision_tables(policy, tables=["impact"], fmt="html")
     assert html_text.count("<tr>") == len(policy.table("impact").rules) + 1
