@@ -247,7 +247,8 @@ def test_the_verifier_finds_the_same_on_both_engines(policy: Policy) -> None:
     native_report = verify_policy(policy, engine="native").to_dict()
     durable_report = verify_policy(policy, engine="durable").to_dict()
     assert durable_report["engine"] == "durable"
-    for key in ("engine", "seconds"):
+    # the cost differs: another engine's walk keeps the pipeline's order of tables
+    for key in ("engine", "seconds", "table_evaluations"):
         native_report.pop(key)
         durable_report.pop(key)
     assert durable_report == native_report

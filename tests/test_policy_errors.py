@@ -157,7 +157,7 @@ def test_every_problem_is_reported_at_once(rules_copy: Path) -> None:
 def test_table_missing_from_pipeline_is_reported(rules_copy: Path) -> None:
     edit(rules_copy, "policy.yaml", "  - authority\n", "  - authorty\n")
     assert problems_of(rules_copy) == [
-        "policy.yaml:21: key 'pipeline.7': unknown table 'authorty' (did you mean 'authority'?)",
+        "policy.yaml:22: key 'pipeline.8': unknown table 'authorty' (did you mean 'authority'?)",
         "authority.yaml:88: key 'tables.authority.id': table 'authority' is not in the pipeline",
         "(policy): key 'authority': no table in the pipeline produces 'authority', which the "
         "decision needs",

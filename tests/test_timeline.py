@@ -540,7 +540,8 @@ def test_organisation_policy_overrides_clocks_and_their_parameters(tmp_path: Pat
         encoding="utf-8",
     )
     policy = load_policy(org)
-    session = IncidentSession(T0, {**RELATED, "rollback_eta_minutes": 60}, policy=policy)
+    # 5 minutes: within type 2's budget (a longer reported rollback is a larger type)
+    session = IncidentSession(T0, {**RELATED, "rollback_eta_minutes": 5}, policy=policy)
     session.apply({"at": at(1), "type": "fix_eta", "minutes": 30})
     session.apply({"at": at(2), "type": "rollback_started"})
     assert [(d.at, d.rule_id) for d in session.deadlines][:4] == [
