@@ -268,7 +268,7 @@ class TestOverrides:
               add:
                 - table: rollback_eta_estimate
                   id: org.eta.smoke_test
-                  when: {rollback_type: {in: [2, 3, 4]}}
+                  when: {classified_type: {in: [2, 3, 4]}}
                   set: {rollback_eta_estimate: 2}
                   because: "Smoke test after every rollback: 2 min."
             """,
