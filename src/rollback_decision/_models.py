@@ -15,14 +15,19 @@ from pydantic import BaseModel
 __all__ = ["built"]
 
 M = TypeVar("M", bound=BaseModel)
+_new = object.__new__
 _set = object.__setattr__
+# The slots every pydantic model has, set through their descriptors (no attribute lookup).
+_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def built(cls: type[M], fields: dict[str, Any]) -> M:
     """An instance of ``cls`` holding ``fields`` (all of them, already valid), unvalidated."""
-    model = cls.__new__(cls)
+    model: M = _new(cls)
     _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(fields))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _fields_set(model, set(fields))
+    _extra(model, None)
+    _private(model, None)
     return model

@@ -9,8 +9,10 @@ no fact are rendered once; the others are rendered per decision.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from rollback_decision._models import built
@@ -33,6 +35,9 @@ class Step:
     fixed: RationaleStep | None
     #: per placeholder, how to read its value from the facts
     getters: tuple[Callable[[Mapping[str, Any]], Any], ...]
+    #: the facts its placeholders read (every fact is hashable): with the step, what its
+    #: text depends on (a parameter's name reads None unless a fact has that name)
+    reads: tuple[str, ...]
 
     def render(self, facts: Mapping[str, Any]) -> RationaleStep:
         values = {n: get(facts) for n, get in zip(self.template.names, self.getters, strict=True)}
@@ -42,11 +47,15 @@ class Step:
         )
 
     def key(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (self, *(_hashable(get(facts)) for get in self.getters))
+        return (self, *map(facts.get, self.reads))
 
 
 #: What explaining a table involves, in order: a table id to explain first, or a step.
 Item = str | Step
+#: Reads what the tables an explanation visits fired (part of the key of its plan).
+_Reader = Callable[[Mapping[str, tuple[int, ...]]], Any]
+#: A remembered plan: the steps with the fixed ones finished, and where the others are.
+_Program = tuple[tuple[RationaleStep | Step, ...], tuple[int, ...]]
 
 
 class Rationale:
@@ -83,7 +92,7 @@ class Rationale:
                 self._fire[table.id] = fires
                 reach = [*prefix, *(i for items in fires for i in items)]
             self._reaches[table.id] = frozenset(i for i in reach if isinstance(i, str))
-        self._explains: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._explains: dict[tuple[str, ...], tuple[tuple[str, ...], _Reader]] = {}
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -104,7 +113,8 @@ class Rationale:
                     rule_id=rule.id, section=rule.section, text=template.render(params)
                 )
             getters = tuple(text_getter(self.policy, n) for n in template.names)
-            step = self._steps[key] = Step(rule, template, fixed, getters)
+            reads = tuple(dict.fromkeys(n.partition(".")[0] for n in template.names))
+            step = self._steps[key] = Step(rule, template, fixed, getters, reads)
         return [*self._needs(template.names), step]
 
     def _fire_items(self, table: CompiledTable, rule: CompiledRule) -> tuple[Item, ...]:
@@ -121,6 +131,10 @@ class Rationale:
     def _tables_for(self, roots: tuple[str, ...]) -> tuple[str, ...]:
         """Every table an explanation of ``roots`` may visit: what its plan depends on (the
         plan's tables, which nothing explained reads, are not among them)."""
+        return self._explaining(roots)[0]
+
+    def _explaining(self, roots: tuple[str, ...]) -> tuple[tuple[str, ...], _Reader]:
+        """:meth:`_tables_for`, and a function reading what those tables fired."""
         found = self._explains.get(roots)
         if found is None:
             seen: set[str] = set()
@@ -131,7 +145,9 @@ class Rationale:
                     seen.add(table)
                     todo += self._reaches[table] - seen
             order = [t.id for t in self.policy.tables]
-            found = self._explains[roots] = tuple(sorted(seen, key=order.index))
+            tables = tuple(sorted(seen, key=order.index))
+            reader: _Reader = itemgetter(*tables) if tables else _nothing
+            found = self._explains[roots] = (tables, reader)
         return found
 
     def program(self, fired: Mapping[str, tuple[int, ...]], roots: Sequence[str]) -> list[Step]:
@@ -170,29 +186,32 @@ class Rationale:
     ) -> list[RationaleStep]:
         """The rationale: its plan (remembered per firing pattern by the policy's runtime
         unless ``remember`` is false), with the texts that name facts rendered."""
+        if not remember:
+            return [s.fixed or s.render(facts) for s in self.program(fired, roots)]
+        key_roots = roots if isinstance(roots, tuple) else tuple(roots)
+        key = (key_roots, self._explaining(key_roots)[1](fired))
         runtime = self.policy.runtime
-        if remember:
-            key = (tuple(roots), *(fired[t] for t in self._tables_for(tuple(roots))))
-            programs = runtime.memo("rationale.programs")
-            program: list[Step] | None = programs.get(key)
-            if program is None:
-                program = programs.put(key, self.program(fired, roots))
-            rendered = runtime.memo("rationale.steps")
-        else:
+        programs = runtime.memo("rationale.programs")
+        found: _Program | None = programs.get(key)
+        if found is None:
             program = self.program(fired, roots)
-        out: list[RationaleStep] = []
-        for step in program:
-            if step.fixed is not None:
-                out.append(step.fixed)
-            elif remember:
+            found = programs.put(
+                key,
+                (
+                    tuple(s.fixed or s for s in program),
+                    tuple(i for i, s in enumerate(program) if s.fixed is None),
+                ),
+            )
+        items, dynamic = found
+        out = list(items)
+        if dynamic:
+            rendered = runtime.memo("rationale.steps")
+            for i in dynamic:
+                step = typing.cast(Step, items[i])
                 step_key = step.key(facts)
-                found: RationaleStep | None = rendered.get(step_key)
-                out.append(
-                    found if found is not None else rendered.put(step_key, step.render(facts))
-                )
-            else:
-                out.append(step.render(facts))
-        return out
+                done: RationaleStep | None = rendered.get(step_key)
+                out[i] = done if done is not None else rendered.put(step_key, step.render(facts))
+        return typing.cast(list[RationaleStep], out)
 
 
 def rationale(policy: Policy) -> Rationale:
@@ -200,5 +219,5 @@ def rationale(policy: Policy) -> Rationale:
     return policy.runtime.once("rationale", lambda: Rationale(policy))
 
 
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+def _nothing(fired: Mapping[str, tuple[int, ...]]) -> tuple[()]:
+    return ()

@@ -14,7 +14,9 @@ kept only when no other selected step has its key.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -82,6 +84,9 @@ class _Step:
         return built(PlanStep, {"number": number, **self.fields})
 
 
+_RANK = attrgetter("rank")
+
+
 @dataclass(frozen=True)
 class _Text:
     """A text that is either fixed (``template`` None) or filled from the facts."""
@@ -104,7 +109,7 @@ class _Message:
     subject: _Text | None
     text: _Text
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """The facts and parameters its texts name."""
         return tuple(
@@ -127,6 +132,16 @@ class PlanCatalogue:
     parameters: Mapping[str, Any]
     #: the warnings whose text names no fact, built once
     fixed_warnings: Mapping[str, DecisionWarning]
+    #: per procedure, the keys of its steps that are not fallbacks
+    _concrete: Mapping[str, frozenset[str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._concrete = MappingProxyType(
+            {
+                pid: frozenset(s.key for s in steps if s.key is not None and not s.fallback)
+                for pid, steps in self.procedures.items()
+            }
+        )
 
     def plan(self, procedure_ids: Sequence[str], runtime: Runtime | None = None) -> list[PlanStep]:
         """The merged, numbered steps of ``procedure_ids`` (remembered per selection by
@@ -143,18 +158,13 @@ class PlanCatalogue:
     def _merge(
         self, procedure_ids: tuple[str, ...], runtime: Runtime | None
     ) -> tuple[PlanStep, ...]:
-        # (rank, order, index) is unique per entry, so the steps themselves are never compared.
-        entries = [
-            (step.rank, order, index, step)
-            for order, pid in enumerate(procedure_ids)
-            for index, step in enumerate(self.procedures[pid])
-        ]
-        entries.sort()
-        concrete = {e[3].key for e in entries if e[3].key is not None and not e[3].fallback}
+        procedures = self.procedures
+        # A stable sort by phase rank keeps selection order, then each procedure's own order.
+        entries = sorted([s for pid in procedure_ids for s in procedures[pid]], key=_RANK)
+        concrete = frozenset().union(*map(self._concrete.__getitem__, procedure_ids))
         seen: set[str] = set()
         chosen: list[_Step] = []
-        for entry in entries:
-            step = entry[3]
+        for step in entries:
             if step.key is not None:
                 if (step.fallback and step.key in concrete) or step.key in seen:
                     continue
@@ -163,8 +173,8 @@ class PlanCatalogue:
         if runtime is None:
             return tuple(step.numbered(n) for n, step in enumerate(chosen, 1))
         # A step keeps its number in many plans: each numbered step is built once.
-        numbered = runtime.memo("plan.steps").reader
-        put = runtime.memo("plan.steps").put
+        memo = runtime.memo("plan.steps")
+        numbered, put = memo.reader, memo.put
         return tuple(
             numbered((step, n)) or put((step, n), step.numbered(n))
             for n, step in enumerate(chosen, 1)
@@ -176,16 +186,14 @@ class PlanCatalogue:
         Each part depends only on the ids the tables selected and the values its texts name;
         ``runtime`` (if given) remembers each on them. Each call gets its own lists.
         """
-
-        def ids(name: str) -> Sequence[str]:
-            found: Sequence[str] = facts.get(name) or ()
-            return found
-
+        get = facts.get
+        warnings: Sequence[str] = get("plan_warnings") or ()
+        checklists, monitoring = self.checklists, self.monitoring
         return {
-            "plan": self.plan(ids("plan_procedures"), runtime),
-            "checklists": [self.checklists[i] for i in ids("plan_checklists")],
-            "monitoring": [self.monitoring[i] for i in ids("plan_monitoring")],
-            "warnings": [self._warning(wid, facts, runtime) for wid in ids("plan_warnings")],
+            "plan": self.plan(get("plan_procedures") or (), runtime),
+            "checklists": [checklists[i] for i in get("plan_checklists") or ()],
+            "monitoring": [monitoring[i] for i in get("plan_monitoring") or ()],
+            "warnings": [self._warning(wid, facts, runtime) for wid in warnings],
             "communication": self._communication(facts, runtime),
         }
 
@@ -214,29 +222,35 @@ class PlanCatalogue:
     def _communication(
         self, facts: Mapping[str, Any], runtime: Runtime | None
     ) -> Communication | None:
-        plans: Sequence[str] = facts.get("communication_plan") or ()
+        get = facts.get
+        plans: Sequence[str] = get("communication_plan") or ()
         if not plans:
             return None
         value = self._value(facts)
-        selected = tuple(
-            tuple(facts.get(name) or ())
-            for name in ("notify_stakeholders", "notify_messages", "post_mortem")
-        )
-        stakeholders, messages, post_mortems = selected
+        stakeholders = tuple(get("notify_stakeholders") or ())
+        messages = tuple(get("notify_messages") or ())
+        post_mortems = tuple(get("post_mortem") or ())
+        catalogue = self.messages
 
         def make() -> Communication:
             fields = {
                 **self.communication_plans[plans[0]],
                 "stakeholders": [self.stakeholder_groups[i] for i in stakeholders],
-                "messages": [self._message(self.messages[i], value) for i in messages],
+                "messages": [self._message(catalogue[i], value) for i in messages],
                 "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
             }
             return built(Communication, fields)
 
         if runtime is None:
             return make()
-        names = {n for i in messages for n in self.messages[i].names}
-        key = (plans[0], *selected, *(_hashable(value(n)) for n in sorted(names)))
+        # The messages fix which values their texts name (and in which order): the key.
+        key = (
+            plans[0],
+            stakeholders,
+            messages,
+            post_mortems,
+            *[_hashable(value(n)) for i in messages for n in catalogue[i].names],
+        )
         found: Communication = runtime.memo("plan.communication").get_or_make(key, make)
         return found
 
