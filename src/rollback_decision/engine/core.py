@@ -111,17 +111,14 @@ _ActionFacts = Mapping[Any, tuple[Action, bool, tuple[str, ...]]]
 
 
 def _action_facts(policy: Policy) -> _ActionFacts:
-    def make() -> _ActionFacts:
-        return {
-            action.value: (action, spec.reports_rollback_type, decision_roots(policy, action))
-            for action, spec in policy.actions.items()
-        }
-
-    return policy.runtime.once("decision.actions", make)
+    return {
+        action.value: (action, spec.reports_rollback_type, decision_roots(policy, action))
+        for action, spec in policy.actions.items()
+    }
 
 
 def _action(policy: Policy, value: Any) -> tuple[Action, bool, tuple[str, ...]]:
-    found = _action_facts(policy).get(value)
+    found = policy.runtime.once("decision.actions", _action_facts, policy).get(value)
     if found is None:  # not an action of this policy: as Action() and the policy refuse it
         action = Action(value)
         found = (action, policy.actions[action].reports_rollback_type, ())
@@ -149,9 +146,10 @@ def _decision(
     facts: Mapping[str, Any],
     rationale: list[RationaleStep],
     parts: Mapping[str, Any],
+    action_facts: tuple[Action, bool, tuple[str, ...]] | None = None,
 ) -> Decision:
     """:func:`build_decision` from lists of its own (the Decision keeps them)."""
-    action, reports_type, _ = _action(policy, facts["action"])
+    action, reports_type, _ = action_facts or _action(policy, facts["action"])
     authority_id = facts["authority"]
     fields = {
         "action": action,
@@ -173,7 +171,7 @@ def _decision(
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:
     """The complete Decision of a run: rationale, plan, checklists and communication."""
     facts, fired = trace
-    roots = _action(policy, facts["action"])[2]
+    action = _action(policy, facts["action"])
     parts = (
         policy.plan.expand(facts, policy.runtime if remember else None)
         if policy.plan is not None
@@ -181,5 +179,5 @@ def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision
     )
     from rollback_decision.engine.rationale import rationale
 
-    steps = rationale(policy).steps(facts, fired, roots, remember=remember)
-    return _decision(policy, facts, steps, parts)
+    steps = rationale(policy).steps(facts, fired, action[2], remember=remember)
+    return _decision(policy, facts, steps, parts, action)

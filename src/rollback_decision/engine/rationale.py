@@ -93,6 +93,11 @@ class Rationale:
                 reach = [*prefix, *(i for items in fires for i in items)]
             self._reaches[table.id] = frozenset(i for i in reach if isinstance(i, str))
         self._explains: dict[tuple[str, ...], tuple[tuple[str, ...], _Reader]] = {}
+        #: the runtime's memos of plans by firing pattern and of rendered steps
+        self._memos = (
+            policy.runtime.memo("rationale.programs"),
+            policy.runtime.memo("rationale.steps"),
+        )
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -190,8 +195,7 @@ class Rationale:
             return [s.fixed or s.render(facts) for s in self.program(fired, roots)]
         key_roots = roots if isinstance(roots, tuple) else tuple(roots)
         key = (key_roots, self._explaining(key_roots)[1](fired))
-        runtime = self.policy.runtime
-        programs = runtime.memo("rationale.programs")
+        programs, rendered = self._memos
         found: _Program | None = programs.get(key)
         if found is None:
             program = self.program(fired, roots)
@@ -205,7 +209,6 @@ class Rationale:
         items, dynamic = found
         out = list(items)
         if dynamic:
-            rendered = runtime.memo("rationale.steps")
             for i in dynamic:
                 step = typing.cast(Step, items[i])
                 step_key = step.key(facts)
@@ -216,7 +219,7 @@ class Rationale:
 
 def rationale(policy: Policy) -> Rationale:
     """The policy's compiled rationale plan (made once, kept by the policy's runtime)."""
-    return policy.runtime.once("rationale", lambda: Rationale(policy))
+    return policy.runtime.once("rationale", Rationale, policy)
 
 
 def _nothing(fired: Mapping[str, tuple[int, ...]]) -> tuple[()]:

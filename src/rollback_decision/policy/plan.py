@@ -231,18 +231,8 @@ class PlanCatalogue:
         messages = tuple(get("notify_messages") or ())
         post_mortems = tuple(get("post_mortem") or ())
         catalogue = self.messages
-
-        def make() -> Communication:
-            fields = {
-                **self.communication_plans[plans[0]],
-                "stakeholders": [self.stakeholder_groups[i] for i in stakeholders],
-                "messages": [self._message(catalogue[i], value) for i in messages],
-                "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
-            }
-            return built(Communication, fields)
-
         if runtime is None:
-            return make()
+            return self._communication_of(plans[0], stakeholders, messages, post_mortems, value)
         # The messages fix which values their texts name (and in which order): the key.
         key = (
             plans[0],
@@ -251,8 +241,43 @@ class PlanCatalogue:
             post_mortems,
             *[_hashable(value(n)) for i in messages for n in catalogue[i].names],
         )
-        found: Communication = runtime.memo("plan.communication").get_or_make(key, make)
+        memo = runtime.memo("plan.communication")
+        found: Communication | None = memo.get(key)
+        if found is None:
+            # Many communications share a message with the same values: each is built once.
+            rendered = runtime.memo("plan.messages")
+
+            def message(i: str) -> Message:
+                entry = catalogue[i]
+                message_key = (i, *[_hashable(value(n)) for n in entry.names])
+                done: Message | None = rendered.get(message_key)
+                return done or rendered.put(message_key, self._message(entry, value))
+
+            found = memo.put(
+                key,
+                self._communication_of(
+                    plans[0], stakeholders, messages, post_mortems, value, message
+                ),
+            )
         return found
+
+    def _communication_of(
+        self,
+        plan: str,
+        stakeholders: Sequence[str],
+        messages: Sequence[str],
+        post_mortems: Sequence[str],
+        value: Callable[[str], Any],
+        message: Callable[[str], Message] | None = None,
+    ) -> Communication:
+        render = message or (lambda i: self._message(self.messages[i], value))
+        fields = {
+            **self.communication_plans[plan],
+            "stakeholders": [self.stakeholder_groups[i] for i in stakeholders],
+            "messages": [render(i) for i in messages],
+            "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
+        }
+        return built(Communication, fields)
 
     @staticmethod
     def _message(message: _Message, value: Callable[[str], Any]) -> Message:
