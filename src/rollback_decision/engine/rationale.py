@@ -9,15 +9,14 @@ no fact are rendered once; the others are rendered per decision.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from rollback_decision._models import built
 from rollback_decision.decision import RationaleStep
 from rollback_decision.policy import CompiledRule, CompiledTable, Policy
+from rollback_decision.policy.codegen import Namespace
 from rollback_decision.policy.compiler import text_getter
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.templates import Template
@@ -52,10 +51,8 @@ class Step:
 
 #: What explaining a table involves, in order: a table id to explain first, or a step.
 Item = str | Step
-#: Reads what the tables an explanation visits fired (part of the key of its plan).
-_Reader = Callable[[Mapping[str, tuple[int, ...]]], Any]
-#: A remembered plan: the steps with the fixed ones finished, and where the others are.
-_Program = tuple[tuple[RationaleStep | Step, ...], tuple[int, ...]]
+#: A table's generated walk: (fired, out, done, dyn) -> None (see Rationale._generate).
+_Walk = Callable[[Mapping[str, tuple[int, ...]], list[Any], set[str], list[int]], None]
 
 
 class Rationale:
@@ -69,8 +66,6 @@ class Rationale:
         #: other tables: the items of every explanation, then those of each fired rule
         self._prefix: dict[str, tuple[Item, ...]] = {}
         self._fire: dict[str, tuple[tuple[Item, ...], ...]] = {}
-        #: the tables that explaining a table may visit next, whatever fired
-        self._reaches: dict[str, frozenset[str]] = {}
         for table in policy.tables:
             fires = tuple(self._fire_items(table, rule) for rule in table.rules)
 
@@ -83,21 +78,18 @@ class Rationale:
                     if rule.if_not is not None:
                         before += self._say(rule, rule.if_not)
                 self._first[table.id] = tuple(per_rule)
-                reach: list[Item] = [i for items in per_rule for i in items]
             else:
                 prefix: list[Item] = []
                 for rule in table.rules:
                     prefix += self._needs(sorted(rule.reads))
                 self._prefix[table.id] = tuple(prefix)
                 self._fire[table.id] = fires
-                reach = [*prefix, *(i for items in fires for i in items)]
-            self._reaches[table.id] = frozenset(i for i in reach if isinstance(i, str))
-        self._explains: dict[tuple[str, ...], tuple[tuple[str, ...], _Reader]] = {}
-        #: the runtime's memos of plans by firing pattern and of rendered steps
-        self._memos = (
-            policy.runtime.memo("rationale.programs"),
-            policy.runtime.memo("rationale.steps"),
-        )
+        #: the tables each tuple of roots starts from (one per kind of action)
+        self._roots: dict[tuple[str, ...], tuple[str, ...]] = {}
+        #: per table, its walk as generated code (see :meth:`_generate`)
+        self._walks = self._generate()
+        #: the runtime's memo of rendered steps
+        self._rendered = policy.runtime.memo("rationale.steps")
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -131,55 +123,71 @@ class Rationale:
             items += self._say(rule, rule.because)
         return tuple(items)
 
-    # -- explaining a decision ----------------------------------------------------------------
+    # -- the walk as generated code ---------------------------------------------------------
 
-    def _tables_for(self, roots: tuple[str, ...]) -> tuple[str, ...]:
-        """Every table an explanation of ``roots`` may visit: what its plan depends on (the
-        plan's tables, which nothing explained reads, are not among them)."""
-        return self._explaining(roots)[0]
+    def _generate(self) -> dict[str, _Walk]:
+        """The walk of an explanation as generated code, one function per table: it marks the
+        table done, then goes through the items of the rules that fired (which depend only on
+        the fired indexes), visiting a table not yet done and appending a step (a fixed one
+        finished; the position of one to render also goes to ``dyn``). As everywhere else,
+        the source holds only generated names: ids and steps are bound constants."""
+        ns = Namespace()
+        names = {table.id: f"t{p}" for p, table in enumerate(self.policy.tables)}
 
-    def _explaining(self, roots: tuple[str, ...]) -> tuple[tuple[str, ...], _Reader]:
-        """:meth:`_tables_for`, and a function reading what those tables fired."""
-        found = self._explains.get(roots)
-        if found is None:
-            seen: set[str] = set()
-            todo = [t for t in self._needs(roots) if isinstance(t, str)]
-            while todo:
-                table = todo.pop()
-                if table not in seen:
-                    seen.add(table)
-                    todo += self._reaches[table] - seen
-            order = [t.id for t in self.policy.tables]
-            tables = tuple(sorted(seen, key=order.index))
-            reader: _Reader = itemgetter(*tables) if tables else _nothing
-            found = self._explains[roots] = (tables, reader)
-        return found
-
-    def program(self, fired: Mapping[str, tuple[int, ...]], roots: Sequence[str]) -> list[Step]:
-        """The steps explaining ``roots``, given the rules each table fired."""
-        out: list[Step] = []
-        done: set[str] = set()
-        first, prefix, fire = self._first, self._prefix, self._fire
-
-        def visit(table_id: str) -> None:
-            done.add(table_id)
-            indexes = fired[table_id]
-            if table_id in first:
-                items: Sequence[Item] = first[table_id][indexes[0]]
-            else:
-                per_rule = fire[table_id]
-                items = [*prefix[table_id], *(i for k in indexes for i in per_rule[k])]
+        def emit(items: Sequence[Item], indent: str) -> list[str]:
+            out: list[str] = []
             for item in items:
                 if isinstance(item, str):
-                    if item not in done:
-                        visit(item)
+                    out.append(f"{indent}if {ns.constant(item, 'k')} not in done:")
+                    out.append(f"{indent}    {names[item]}(F, out, done, dyn)")
+                elif item.fixed is not None:
+                    out.append(f"{indent}out.append({ns.constant(item.fixed, 's')})")
                 else:
-                    out.append(item)
+                    out.append(f"{indent}dyn.append(len(out))")
+                    out.append(f"{indent}out.append({ns.constant(item, 's')})")
+            return out or [f"{indent}pass"]
 
-        for item in self._needs(roots):
-            if isinstance(item, str) and item not in done:
-                visit(item)
-        return out
+        lines: list[str] = []
+        for table in self.policy.tables:
+            key = ns.constant(table.id, "k")
+            lines += [f"def {names[table.id]}(F, out, done, dyn):", f"    done.add({key})"]
+            if table.id in self._first:
+                lines.append(f"    i = F[{key}][0]")
+                for k, items in enumerate(self._first[table.id]):
+                    lines.append(f"    {'el' if k else ''}if i == {k}:")
+                    lines += emit(items, "        ")
+                continue
+            lines += emit(self._prefix[table.id], "    ")
+            if not table.rules:
+                continue
+            lines.append(f"    for i in F[{key}]:")
+            for k, items in enumerate(self._fire[table.id]):
+                lines.append(f"        {'el' if k else ''}if i == {k}:")
+                lines += emit(items, "            ")
+        every = ", ".join(f"{ns.constant(t, 'k')}: {name}" for t, name in names.items())
+        lines += ["def walks():", f"    return {{{every}}}"]
+        walks: dict[str, _Walk] = ns.compile("\n".join(lines) + "\n", "walks", "<rationale>")()
+        return walks
+
+    # -- explaining a decision ----------------------------------------------------------------
+
+    def _walk(
+        self, fired: Mapping[str, tuple[int, ...]], roots: Sequence[str]
+    ) -> tuple[list[RationaleStep | Step], list[int]]:
+        """The items explaining ``roots``, given the rules each table fired: fixed steps
+        finished, and where the steps to render are."""
+        out: list[RationaleStep | Step] = []
+        dyn: list[int] = []
+        done: set[str] = set()
+        key = roots if isinstance(roots, tuple) else tuple(roots)
+        tables = self._roots.get(key)
+        if tables is None:
+            tables = self._roots[key] = tuple(t for t in self._needs(key) if isinstance(t, str))
+        walks = self._walks
+        for table in tables:
+            if table not in done:
+                walks[table](fired, out, done, dyn)
+        return out, dyn
 
     def steps(
         self,
@@ -189,38 +197,25 @@ class Rationale:
         *,
         remember: bool = True,
     ) -> list[RationaleStep]:
-        """The rationale: its plan (remembered per firing pattern by the policy's runtime
-        unless ``remember`` is false), with the texts that name facts rendered."""
-        if not remember:
-            return [s.fixed or s.render(facts) for s in self.program(fired, roots)]
-        key_roots = roots if isinstance(roots, tuple) else tuple(roots)
-        key = (key_roots, self._explaining(key_roots)[1](fired))
-        programs, rendered = self._memos
-        found: _Program | None = programs.get(key)
-        if found is None:
-            program = self.program(fired, roots)
-            found = programs.put(
-                key,
-                (
-                    tuple(s.fixed or s for s in program),
-                    tuple(i for i, s in enumerate(program) if s.fixed is None),
-                ),
-            )
-        items, dynamic = found
-        out = list(items)
-        if dynamic:
-            for i in dynamic:
-                step = typing.cast(Step, items[i])
-                step_key = step.key(facts)
-                done: RationaleStep | None = rendered.get(step_key)
-                out[i] = done if done is not None else rendered.put(step_key, step.render(facts))
-        return typing.cast(list[RationaleStep], out)
+        """The rationale: the walk over what fired, with the texts that name facts rendered
+        (each remembered per step and values by the policy's runtime unless ``remember`` is
+        false)."""
+        out, dyn = self._walk(fired, roots)
+        if dyn:
+            step: Step
+            if not remember:
+                for i in dyn:
+                    step = out[i]  # type: ignore[assignment]  # dyn marks the Steps
+                    out[i] = step.render(facts)
+            else:
+                get, rendered, put = facts.get, self._rendered.reader, self._rendered.put
+                for i in dyn:
+                    step = out[i]  # type: ignore[assignment]
+                    key = (step, *map(get, step.reads))  # what Step.key gives
+                    out[i] = rendered(key) or put(key, step.render(facts))
+        return out  # type: ignore[return-value]  # every Step was rendered
 
 
 def rationale(policy: Policy) -> Rationale:
     """The policy's compiled rationale plan (made once, kept by the policy's runtime)."""
     return policy.runtime.once("rationale", Rationale, policy)
-
-
-def _nothing(fired: Mapping[str, tuple[int, ...]]) -> tuple[()]:
-    return ()
