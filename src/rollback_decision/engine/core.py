@@ -11,7 +11,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rollback_decision._models import built
+from rollback_decision._models import built, every_field
 from rollback_decision.decision import Action, Decision, RationaleStep
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
@@ -88,6 +88,8 @@ DECISION_OUTPUTS = (
     "rollback_eta",
     "rollback_eta_estimated",
 )
+#: The field names every Decision shares (see rollback_decision._models).
+_EVERY_DECISION_FIELD = every_field(Decision)
 _NO_PLAN: Mapping[str, Any] = {
     "plan": (),
     "checklists": (),
@@ -165,7 +167,7 @@ def _decision(
         "communication": parts["communication"],
         "policy": policy.identity,
     }
-    return built(Decision, fields)
+    return built(Decision, fields, _EVERY_DECISION_FIELD)
 
 
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:

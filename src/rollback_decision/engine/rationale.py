@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rollback_decision._models import built
+from rollback_decision._models import built, every_field
 from rollback_decision.decision import RationaleStep
 from rollback_decision.policy import CompiledRule, CompiledTable, Policy
 from rollback_decision.policy.codegen import Namespace
@@ -22,6 +22,9 @@ from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.templates import Template
 
 __all__ = ["Rationale", "rationale"]
+
+#: The field names the rationale steps built here share (see rollback_decision._models).
+_EVERY_FIELD = every_field(RationaleStep)
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,9 +44,8 @@ class Step:
     def render(self, facts: Mapping[str, Any]) -> RationaleStep:
         values = {n: get(facts) for n, get in zip(self.template.names, self.getters, strict=True)}
         text = self.template.render(values)
-        return built(
-            RationaleStep, {"rule_id": self.rule.id, "section": self.rule.section, "text": text}
-        )
+        fields = {"rule_id": self.rule.id, "section": self.rule.section, "text": text}
+        return built(RationaleStep, fields, _EVERY_FIELD)
 
     def key(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
         return (self, *map(facts.get, self.reads))

@@ -20,7 +20,7 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
-from rollback_decision._models import built
+from rollback_decision._models import built, every_field
 from rollback_decision.decision import (
     Checklist,
     Communication,
@@ -64,6 +64,12 @@ PLAN_OUTPUTS = {
     "post_mortem": "post_mortems",
 }
 
+# The field names the models built here share (see rollback_decision._models).
+_EVERY_STEP_FIELD = every_field(PlanStep)
+_EVERY_WARNING_FIELD = every_field(DecisionWarning)
+_EVERY_COMMUNICATION_FIELD = every_field(Communication)
+_EVERY_MESSAGE_FIELD = every_field(Message)
+
 #: report(section, ident, message, *subpath)
 Report = Callable[..., None]
 
@@ -73,15 +79,17 @@ def catalogue_ids(doc: PolicyDocument) -> dict[str, frozenset[str]]:
     return {name: frozenset(str(k) for k in getattr(doc, name)) for name in CATALOGUES}
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: numbered copies are remembered by it
+@dataclass(frozen=True, eq=False)
 class _Step:
     rank: int
     key: str | None
     fallback: bool
     fields: Mapping[str, Any]
+    #: its position among every step of the catalogue (numbered copies are remembered by it)
+    ident: int = 0
 
     def numbered(self, number: int) -> PlanStep:
-        return built(PlanStep, {"number": number, **self.fields})
+        return built(PlanStep, {"number": number, **self.fields}, _EVERY_STEP_FIELD)
 
 
 _RANK = attrgetter("rank")
@@ -135,7 +143,12 @@ class PlanCatalogue:
     #: per procedure, the keys of its steps that are not fallbacks
     _concrete: Mapping[str, frozenset[str]] = field(init=False, repr=False)
 
+    #: more than any plan's number of steps: a numbered step is remembered by
+    #: ``ident * _stride + number``
+    _stride: int = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
+        self._stride = 1 + sum(map(len, self.procedures.values()))
         self._concrete = MappingProxyType(
             {
                 pid: frozenset(s.key for s in steps if s.key is not None and not s.fallback)
@@ -174,9 +187,9 @@ class PlanCatalogue:
             return tuple(step.numbered(n) for n, step in enumerate(chosen, 1))
         # A step keeps its number in many plans: each numbered step is built once.
         memo = runtime.memo("plan.steps")
-        numbered, put = memo.reader, memo.put
+        numbered, put, stride = memo.reader, memo.put, self._stride
         return tuple(
-            numbered((step, n)) or put((step, n), step.numbered(n))
+            numbered(step.ident * stride + n) or put(step.ident * stride + n, step.numbered(n))
             for n, step in enumerate(chosen, 1)
         )
 
@@ -211,7 +224,7 @@ class PlanCatalogue:
 
         def make() -> DecisionWarning:
             fields = {"id": wid, "section": section, "text": text.render(value)}
-            return built(DecisionWarning, fields)
+            return built(DecisionWarning, fields, _EVERY_WARNING_FIELD)
 
         if runtime is None:
             return make()
@@ -277,7 +290,7 @@ class PlanCatalogue:
             "messages": [render(i) for i in messages],
             "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
         }
-        return built(Communication, fields)
+        return built(Communication, fields, _EVERY_COMMUNICATION_FIELD)
 
     @staticmethod
     def _message(message: _Message, value: Callable[[str], Any]) -> Message:
@@ -289,7 +302,7 @@ class PlanCatalogue:
             "subject": message.subject.render(value) if message.subject else None,
             "text": message.text.render(value),
         }
-        return built(Message, fields)
+        return built(Message, fields, _EVERY_MESSAGE_FIELD)
 
 
 def _hashable(value: Any) -> Any:
@@ -326,6 +339,7 @@ def compile_plan(
         return _Text(text, template)
 
     procedures: dict[str, tuple[_Step, ...]] = {}
+    count = 0  # steps so far: each step's ident
     for pid, proc in doc.procedures.items():
         steps: list[_Step] = []
         for index, step in enumerate(proc.steps):
@@ -352,7 +366,8 @@ def compile_plan(
                 ),
                 "checks": [fixed(c, *where, "checks", i) for i, c in enumerate(step.checks)],
             }
-            steps.append(_Step(phases[step.phase], step.key, step.fallback, fields))
+            steps.append(_Step(phases[step.phase], step.key, step.fallback, fields, count))
+            count += 1
         procedures[pid] = tuple(steps)
 
     def param_number(section: str, ident: str, key: str, raw: Any) -> float | None:

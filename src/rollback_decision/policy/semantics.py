@@ -218,10 +218,8 @@ def table_source(
 def mask_indexes(mask: int) -> tuple[int, ...]:
     """The rule indexes whose bits are set in ``mask``, in table order."""
     out = []
-    index = 0
     while mask:
-        if mask & 1:
-            out.append(index)
-        mask >>= 1
-        index += 1
+        low = mask & -mask  # the lowest bit set
+        out.append(low.bit_length() - 1)
+        mask ^= low
     return tuple(out)
