@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from rollback_decision._models import built, every_field
@@ -47,14 +48,12 @@ class Step:
         fields = {"rule_id": self.rule.id, "section": self.rule.section, "text": text}
         return built(RationaleStep, fields, _EVERY_FIELD)
 
-    def key(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (self, *map(facts.get, self.reads))
-
 
 #: What explaining a table involves, in order: a table id to explain first, or a step.
 Item = str | Step
-#: A table's generated walk: (fired, out, done, dyn) -> None (see Rationale._generate).
-_Walk = Callable[[Mapping[str, tuple[int, ...]], list[Any], set[str], list[int]], None]
+#: A table's generated walk: (fired, facts, out, done, reader, put) -> None (see
+#: Rationale._generate).
+_Walk = Callable[..., None]
 
 
 class Rationale:
@@ -130,9 +129,10 @@ class Rationale:
     def _generate(self) -> dict[str, _Walk]:
         """The walk of an explanation as generated code, one function per table: it marks the
         table done, then goes through the items of the rules that fired (which depend only on
-        the fired indexes), visiting a table not yet done and appending a step (a fixed one
-        finished; the position of one to render also goes to ``dyn``). As everywhere else,
-        the source holds only generated names: ids and steps are bound constants."""
+        the fired indexes), visiting a table not yet done and appending a step: a fixed one
+        finished, another rendered from the facts ``V`` unless ``R`` (a memo's reader) has
+        it, then kept by ``P`` (its put). As everywhere else, the source holds only generated
+        names: ids and steps are bound constants."""
         ns = Namespace()
         names = {table.id: f"t{p}" for p, table in enumerate(self.policy.tables)}
 
@@ -141,18 +141,23 @@ class Rationale:
             for item in items:
                 if isinstance(item, str):
                     out.append(f"{indent}if {ns.constant(item, 'k')} not in done:")
-                    out.append(f"{indent}    {names[item]}(F, out, done, dyn)")
+                    out.append(f"{indent}    {names[item]}(F, V, out, done, R, P)")
                 elif item.fixed is not None:
                     out.append(f"{indent}out.append({ns.constant(item.fixed, 's')})")
-                else:
-                    out.append(f"{indent}dyn.append(len(out))")
-                    out.append(f"{indent}out.append({ns.constant(item, 's')})")
+                else:  # rendered once per step and the values it reads
+                    step = ns.constant(item, "s")
+                    values = "".join(f", V.get({ns.constant(n, 'k')})" for n in item.reads)
+                    out += [
+                        f"{indent}t = ({step}{values})",
+                        f"{indent}r = R(t)",
+                        f"{indent}out.append(r if r is not None else P(t, {step}.render(V)))",
+                    ]
             return out or [f"{indent}pass"]
 
         lines: list[str] = []
         for table in self.policy.tables:
             key = ns.constant(table.id, "k")
-            lines += [f"def {names[table.id]}(F, out, done, dyn):", f"    done.add({key})"]
+            lines += [f"def {names[table.id]}(F, V, out, done, R, P):", f"    done.add({key})"]
             if table.id in self._first:
                 lines.append(f"    i = F[{key}][0]")
                 for k, items in enumerate(self._first[table.id]):
@@ -173,24 +178,6 @@ class Rationale:
 
     # -- explaining a decision ----------------------------------------------------------------
 
-    def _walk(
-        self, fired: Mapping[str, tuple[int, ...]], roots: Sequence[str]
-    ) -> tuple[list[RationaleStep | Step], list[int]]:
-        """The items explaining ``roots``, given the rules each table fired: fixed steps
-        finished, and where the steps to render are."""
-        out: list[RationaleStep | Step] = []
-        dyn: list[int] = []
-        done: set[str] = set()
-        key = roots if isinstance(roots, tuple) else tuple(roots)
-        tables = self._roots.get(key)
-        if tables is None:
-            tables = self._roots[key] = tuple(t for t in self._needs(key) if isinstance(t, str))
-        walks = self._walks
-        for table in tables:
-            if table not in done:
-                walks[table](fired, out, done, dyn)
-        return out, dyn
-
     def steps(
         self,
         facts: Mapping[str, Any],
@@ -202,20 +189,30 @@ class Rationale:
         """The rationale: the walk over what fired, with the texts that name facts rendered
         (each remembered per step and values by the policy's runtime unless ``remember`` is
         false)."""
-        out, dyn = self._walk(fired, roots)
-        if dyn:
-            step: Step
-            if not remember:
-                for i in dyn:
-                    step = out[i]  # type: ignore[assignment]  # dyn marks the Steps
-                    out[i] = step.render(facts)
-            else:
-                get, rendered, put = facts.get, self._rendered.reader, self._rendered.put
-                for i in dyn:
-                    step = out[i]  # type: ignore[assignment]
-                    key = (step, *map(get, step.reads))  # what Step.key gives
-                    out[i] = rendered(key) or put(key, step.render(facts))
-        return out  # type: ignore[return-value]  # every Step was rendered
+        key = roots if isinstance(roots, tuple) else tuple(roots)
+        tables = self._roots.get(key)
+        if tables is None:
+            tables = self._roots[key] = tuple(t for t in self._needs(key) if isinstance(t, str))
+        out: list[RationaleStep] = []
+        done: set[str] = set()
+        reader: Callable[[Any], RationaleStep | None] = _NOTHING.get
+        put: Callable[[Any, RationaleStep], RationaleStep] = _keep
+        if remember:
+            reader, put = self._rendered.reader, self._rendered.put
+        walks = self._walks
+        for table in tables:
+            if table not in done:
+                walks[table](fired, facts, out, done, reader, put)
+        return out
+
+
+def _keep(key: Any, value: RationaleStep) -> RationaleStep:
+    """What a memo's put gives, remembering nothing (``remember=False``)."""
+    return value
+
+
+#: Nothing remembered: what a memo's reader gives with ``remember=False``.
+_NOTHING: Mapping[Any, RationaleStep] = MappingProxyType({})
 
 
 def rationale(policy: Policy) -> Rationale:

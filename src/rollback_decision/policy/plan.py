@@ -79,7 +79,7 @@ def catalogue_ids(doc: PolicyDocument) -> dict[str, frozenset[str]]:
     return {name: frozenset(str(k) for k in getattr(doc, name)) for name in CATALOGUES}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class _Step:
     rank: int
     key: str | None
@@ -176,22 +176,26 @@ class PlanCatalogue:
         entries = sorted([s for pid in procedure_ids for s in procedures[pid]], key=_RANK)
         concrete = frozenset().union(*map(self._concrete.__getitem__, procedure_ids))
         seen: set[str] = set()
-        chosen: list[_Step] = []
-        for step in entries:
-            if step.key is not None:
-                if (step.fallback and step.key in concrete) or step.key in seen:
-                    continue
-                seen.add(step.key)
-            chosen.append(step)
         if runtime is None:
-            return tuple(step.numbered(n) for n, step in enumerate(chosen, 1))
-        # A step keeps its number in many plans: each numbered step is built once.
-        memo = runtime.memo("plan.steps")
-        numbered, put, stride = memo.reader, memo.put, self._stride
-        return tuple(
-            numbered(step.ident * stride + n) or put(step.ident * stride + n, step.numbered(n))
-            for n, step in enumerate(chosen, 1)
-        )
+            numbered = None
+        else:
+            # A step keeps its number in many plans: each numbered step is built once.
+            memo = runtime.memo("plan.steps")
+            numbered, put, stride = memo.reader, memo.put, self._stride
+        out: list[PlanStep] = []
+        for step in entries:
+            key = step.key
+            if key is not None:
+                if key in seen or (step.fallback and key in concrete):
+                    continue
+                seen.add(key)
+            n = len(out) + 1
+            if numbered is None:
+                out.append(step.numbered(n))
+            else:
+                ident = step.ident * stride + n
+                out.append(numbered(ident) or put(ident, step.numbered(n)))
+        return tuple(out)
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
         """The Decision's plan, checklists, monitoring, warnings and communication.

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +87,7 @@ class Aggregate(StrEnum):
             return any(values)
         if self is Aggregate.ALL:
             return all(values)
-        return tuple(dict.fromkeys(item for value in values for item in value))
+        return tuple(dict.fromkeys(chain.from_iterable(values)))
 
     def of(self, values: Sequence[Any], nullable: bool) -> Any:
         """The output value: the aggregate, or the empty value when nothing contributed."""
