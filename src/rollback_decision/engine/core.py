@@ -13,6 +13,7 @@ from typing import Any
 
 from rollback_decision._models import built, every_field
 from rollback_decision.decision import Action, Decision, RationaleStep
+from rollback_decision.engine.rationale import rationale
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
@@ -179,7 +180,5 @@ def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision
         if policy.plan is not None
         else _own(_NO_PLAN)
     )
-    from rollback_decision.engine.rationale import rationale
-
     steps = rationale(policy).steps(facts, fired, action[2], remember=remember)
     return _decision(policy, facts, steps, parts, action)
