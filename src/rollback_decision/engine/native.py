@@ -23,6 +23,7 @@ from rollback_decision.policy.codegen import Namespace, condition_source
 from rollback_decision.policy.semantics import (
     Combine,
     RuleSource,
+    collected,
     mask_indexes,
     outcome,
     table_source,
@@ -113,8 +114,9 @@ class Pipeline:
         return facts, fired
 
     def _collect(self, position: int, mask: int, facts: dict[str, Any]) -> tuple[Any, ...]:
-        result = outcome(self.tables[position], mask_indexes(mask), facts)
-        return (result.fired, result.values)
+        # A collect table fires every rule that matches: its outcome (fired, values).
+        fired = mask_indexes(mask)
+        return (fired, collected(self.tables[position], fired, facts))
 
     def _collect_remembered(
         self, position: int, mask: int, facts: dict[str, Any]
