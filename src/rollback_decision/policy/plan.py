@@ -84,12 +84,15 @@ class _Step:
     rank: int
     key: str | None
     fallback: bool
-    fields: Mapping[str, Any]
+    #: a PlanStep's fields, "number" first (0 here)
+    fields: dict[str, Any]
     #: its position among every step of the catalogue (numbered copies are remembered by it)
     ident: int = 0
 
     def numbered(self, number: int) -> PlanStep:
-        return built(PlanStep, {"number": number, **self.fields}, _EVERY_STEP_FIELD)
+        fields = self.fields.copy()
+        fields["number"] = number
+        return built(PlanStep, fields, _EVERY_STEP_FIELD)
 
 
 _RANK = attrgetter("rank")
@@ -232,7 +235,7 @@ class PlanCatalogue:
 
         if runtime is None:
             return make()
-        key = (wid, *(_hashable(value(n)) for n in text.template.names))
+        key = (wid, *map(facts.get, text.template.names))  # as a communication's key
         found: DecisionWarning = runtime.memo("plan.warnings").get_or_make(key, make)
         return found
 
@@ -250,13 +253,15 @@ class PlanCatalogue:
         catalogue = self.messages
         if runtime is None:
             return self._communication_of(plans[0], stakeholders, messages, post_mortems, value)
-        # The messages fix which values their texts name (and in which order): the key.
+        # The messages fix which values their texts name (and in which order): the key. A
+        # parameter's value is the catalogue's own (``get`` reads None for it unless a fact has
+        # its name); facts are hashable.
         key = (
             plans[0],
             stakeholders,
             messages,
             post_mortems,
-            *[_hashable(value(n)) for i in messages for n in catalogue[i].names],
+            *map(get, [n for i in messages for n in catalogue[i].names]),
         )
         memo = runtime.memo("plan.communication")
         found: Communication | None = memo.get(key)
@@ -266,7 +271,7 @@ class PlanCatalogue:
 
             def message(i: str) -> Message:
                 entry = catalogue[i]
-                message_key = (i, *[_hashable(value(n)) for n in entry.names])
+                message_key = (i, *map(get, entry.names))
                 done: Message | None = rendered.get(message_key)
                 return done or rendered.put(message_key, self._message(entry, value))
 
@@ -307,10 +312,6 @@ class PlanCatalogue:
             "text": message.text.render(value),
         }
         return built(Message, fields, _EVERY_MESSAGE_FIELD)
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:
@@ -359,6 +360,7 @@ def compile_plan(
                 continue
             where = ("procedures", pid, "steps", index)
             fields = {
+                "number": 0,
                 "text": fixed(step.text, *where, "text"),
                 "section": step.section or proc.section,
                 "source": pid,
