@@ -266,14 +266,22 @@ class PlanCatalogue:
         memo = runtime.memo("plan.communication")
         found: Communication | None = memo.get(key)
         if found is None:
-            # Many communications share a message with the same values: each is built once.
-            rendered = runtime.memo("plan.messages")
+            # Many communications share a message with the same values, and many messages a
+            # text (a subject may name what the text does not): each is made once.
+            rendered, texts = runtime.memo("plan.messages"), runtime.memo("plan.texts")
+
+            def text(t: _Text) -> str:
+                if t.template is None:
+                    return t.text
+                text_key = (t, *map(get, t.template.names))
+                done: str | None = texts.get(text_key)
+                return done if done is not None else texts.put(text_key, t.render(value))
 
             def message(i: str) -> Message:
                 entry = catalogue[i]
                 message_key = (i, *map(get, entry.names))
                 done: Message | None = rendered.get(message_key)
-                return done or rendered.put(message_key, self._message(entry, value))
+                return done or rendered.put(message_key, self._message(entry, value, text))
 
             found = memo.put(
                 key,
@@ -302,14 +310,19 @@ class PlanCatalogue:
         return built(Communication, fields, _EVERY_COMMUNICATION_FIELD)
 
     @staticmethod
-    def _message(message: _Message, value: Callable[[str], Any]) -> Message:
+    def _message(
+        message: _Message,
+        value: Callable[[str], Any],
+        text: Callable[[_Text], str] | None = None,
+    ) -> Message:
+        render = text or (lambda t: t.render(value))
         fields = {
             "id": message.id,
             "title": message.title,
             "channel": message.channel,
             "section": message.section,
-            "subject": message.subject.render(value) if message.subject else None,
-            "text": message.text.render(value),
+            "subject": render(message.subject) if message.subject else None,
+            "text": render(message.text),
         }
         return built(Message, fields, _EVERY_MESSAGE_FIELD)
 
