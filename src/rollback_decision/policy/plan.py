@@ -150,8 +150,14 @@ class PlanCatalogue:
     #: ``ident * _stride + number``
     _stride: int = field(init=False, repr=False)
 
+    #: per procedure, its steps in a stable order of phase rank (what a merge sorts by)
+    _ranked: Mapping[str, tuple[_Step, ...]] = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         self._stride = 1 + sum(map(len, self.procedures.values()))
+        self._ranked = MappingProxyType(
+            {pid: tuple(sorted(steps, key=_RANK)) for pid, steps in self.procedures.items()}
+        )
         self._concrete = MappingProxyType(
             {
                 pid: frozenset(s.key for s in steps if s.key is not None and not s.fallback)
@@ -174,9 +180,10 @@ class PlanCatalogue:
     def _merge(
         self, procedure_ids: tuple[str, ...], runtime: Runtime | None
     ) -> tuple[PlanStep, ...]:
-        procedures = self.procedures
-        # A stable sort by phase rank keeps selection order, then each procedure's own order.
-        entries = sorted([s for pid in procedure_ids for s in procedures[pid]], key=_RANK)
+        ranked = self._ranked
+        # A stable sort by phase rank keeps selection order, then each procedure's own order
+        # (each procedure's steps come already in that order: the sort merges runs).
+        entries = sorted([s for pid in procedure_ids for s in ranked[pid]], key=_RANK)
         concrete = frozenset().union(*map(self._concrete.__getitem__, procedure_ids))
         seen: set[str] = set()
         if runtime is None:
@@ -208,12 +215,13 @@ class PlanCatalogue:
         """
         get = facts.get
         warnings: Sequence[str] = get("plan_warnings") or ()
-        checklists, monitoring = self.checklists, self.monitoring
         return {
             "plan": self.plan(get("plan_procedures") or (), runtime),
-            "checklists": [checklists[i] for i in get("plan_checklists") or ()],
-            "monitoring": [monitoring[i] for i in get("plan_monitoring") or ()],
-            "warnings": [self._warning(wid, facts, runtime) for wid in warnings],
+            "checklists": list(map(self.checklists.__getitem__, get("plan_checklists") or ())),
+            "monitoring": list(map(self.monitoring.__getitem__, get("plan_monitoring") or ())),
+            "warnings": [self._warning(wid, facts, runtime) for wid in warnings]
+            if warnings
+            else [],
             "communication": self._communication(facts, runtime),
         }
 
