@@ -74,7 +74,6 @@ class Pipeline:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.tables = policy.tables
-        self.ids = tuple(table.id for table in policy.tables)
         #: collect tables whose rules copy facts: their outcome depends on more than the mask
         self._copies = tuple(
             any(source is not None for rule in t.rules for _, _, source in rule.sets)

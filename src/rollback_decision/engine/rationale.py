@@ -3,8 +3,9 @@
 Each step is preceded by the steps that produced what it reads: explaining a table first
 explains the tables that made the facts its rules read. Which steps a table contributes
 depends only on which of its rules fired, so each table's contribution is worked out once
-when the policy compiles (:class:`Rationale`); a decision only walks them. Texts that name
-no fact are rendered once; the others are rendered per decision.
+when the policy compiles (:class:`Rationale`); a decision only walks them, in code generated
+from them. Texts that name no fact are rendered once; the others once per step and values
+they read (remembered by the policy's runtime).
 """
 
 from __future__ import annotations
