@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
@@ -23,15 +22,19 @@ from typing import Any
 from rollback_decision._models import built, every_field
 from rollback_decision.decision import (
     Checklist,
-    Communication,
     DecisionWarning,
-    Message,
     Monitoring,
     PlanStep,
     PostMortem,
     StakeholderGroup,
 )
 from rollback_decision.errors import did_you_mean
+from rollback_decision.policy.plan_texts import (
+    PlanMessage,
+    PlanText,
+    communication,
+    fact_or_parameter,
+)
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
 from rollback_decision.policy.templates import Template
 from rollback_decision.policy.types import FactType
@@ -67,8 +70,6 @@ PLAN_OUTPUTS = {
 # The field names the models built here share (see rollback_decision._models).
 _EVERY_STEP_FIELD = every_field(PlanStep)
 _EVERY_WARNING_FIELD = every_field(DecisionWarning)
-_EVERY_COMMUNICATION_FIELD = every_field(Communication)
-_EVERY_MESSAGE_FIELD = every_field(Message)
 
 #: report(section, ident, message, *subpath)
 Report = Callable[..., None]
@@ -98,36 +99,6 @@ class _Step:
 _RANK = attrgetter("rank")
 
 
-@dataclass(frozen=True)
-class _Text:
-    """A text that is either fixed (``template`` None) or filled from the facts."""
-
-    text: str
-    template: Template | None
-
-    def render(self, values: Callable[[str], Any]) -> str:
-        if self.template is None:
-            return self.text
-        return self.template.render({n: values(n) for n in self.template.names})
-
-
-@dataclass(frozen=True)
-class _Message:
-    id: str
-    title: str
-    channel: str
-    section: str
-    subject: _Text | None
-    text: _Text
-
-    @cached_property
-    def names(self) -> tuple[str, ...]:
-        """The facts and parameters its texts name."""
-        return tuple(
-            n for t in (self.subject, self.text) if t and t.template for n in t.template.names
-        )
-
-
 @dataclass
 class PlanCatalogue:
     """Pre-built plan parts; :meth:`expand` turns the selected ids into Decision fields."""
@@ -135,9 +106,9 @@ class PlanCatalogue:
     procedures: Mapping[str, tuple[_Step, ...]]
     checklists: Mapping[str, Checklist]
     monitoring: Mapping[str, Monitoring]
-    warnings: Mapping[str, tuple[str, _Text]]
+    warnings: Mapping[str, tuple[str, PlanText]]
     stakeholder_groups: Mapping[str, StakeholderGroup]
-    messages: Mapping[str, _Message]
+    messages: Mapping[str, PlanMessage]
     communication_plans: Mapping[str, Mapping[str, Any]]
     post_mortems: Mapping[str, PostMortem]
     parameters: Mapping[str, Any]
@@ -222,12 +193,8 @@ class PlanCatalogue:
             "warnings": [self._warning(wid, facts, runtime) for wid in warnings]
             if warnings
             else [],
-            "communication": self._communication(facts, runtime),
+            "communication": communication(self, facts, runtime),
         }
-
-    def _value(self, facts: Mapping[str, Any]) -> Callable[[str], Any]:
-        parameters = self.parameters
-        return lambda name: facts[name] if name in facts else parameters[name]
 
     def _warning(
         self, wid: str, facts: Mapping[str, Any], runtime: Runtime | None
@@ -235,7 +202,7 @@ class PlanCatalogue:
         section, text = self.warnings[wid]
         if text.template is None:
             return self.fixed_warnings[wid]
-        value = self._value(facts)
+        value = fact_or_parameter(facts, self.parameters)
 
         def make() -> DecisionWarning:
             fields = {"id": wid, "section": section, "text": text.render(value)}
@@ -246,93 +213,6 @@ class PlanCatalogue:
         key = (wid, *map(facts.get, text.template.names))  # as a communication's key
         found: DecisionWarning = runtime.memo("plan.warnings").get_or_make(key, make)
         return found
-
-    def _communication(
-        self, facts: Mapping[str, Any], runtime: Runtime | None
-    ) -> Communication | None:
-        get = facts.get
-        plans: Sequence[str] = get("communication_plan") or ()
-        if not plans:
-            return None
-        value = self._value(facts)
-        stakeholders = tuple(get("notify_stakeholders") or ())
-        messages = tuple(get("notify_messages") or ())
-        post_mortems = tuple(get("post_mortem") or ())
-        catalogue = self.messages
-        if runtime is None:
-            return self._communication_of(plans[0], stakeholders, messages, post_mortems, value)
-        # The messages fix which values their texts name (and in which order): the key. A
-        # parameter's value is the catalogue's own (``get`` reads None for it unless a fact has
-        # its name); facts are hashable.
-        key = (
-            plans[0],
-            stakeholders,
-            messages,
-            post_mortems,
-            *map(get, [n for i in messages for n in catalogue[i].names]),
-        )
-        memo = runtime.memo("plan.communication")
-        found: Communication | None = memo.get(key)
-        if found is None:
-            # Many communications share a message with the same values, and many messages a
-            # text (a subject may name what the text does not): each is made once.
-            rendered, texts = runtime.memo("plan.messages"), runtime.memo("plan.texts")
-
-            def text(t: _Text) -> str:
-                if t.template is None:
-                    return t.text
-                text_key = (t, *map(get, t.template.names))
-                done: str | None = texts.get(text_key)
-                return done if done is not None else texts.put(text_key, t.render(value))
-
-            def message(i: str) -> Message:
-                entry = catalogue[i]
-                message_key = (i, *map(get, entry.names))
-                done: Message | None = rendered.get(message_key)
-                return done or rendered.put(message_key, self._message(entry, value, text))
-
-            found = memo.put(
-                key,
-                self._communication_of(
-                    plans[0], stakeholders, messages, post_mortems, value, message
-                ),
-            )
-        return found
-
-    def _communication_of(
-        self,
-        plan: str,
-        stakeholders: Sequence[str],
-        messages: Sequence[str],
-        post_mortems: Sequence[str],
-        value: Callable[[str], Any],
-        message: Callable[[str], Message] | None = None,
-    ) -> Communication:
-        render = message or (lambda i: self._message(self.messages[i], value))
-        fields = {
-            **self.communication_plans[plan],
-            "stakeholders": [self.stakeholder_groups[i] for i in stakeholders],
-            "messages": [render(i) for i in messages],
-            "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
-        }
-        return built(Communication, fields, _EVERY_COMMUNICATION_FIELD)
-
-    @staticmethod
-    def _message(
-        message: _Message,
-        value: Callable[[str], Any],
-        text: Callable[[_Text], str] | None = None,
-    ) -> Message:
-        render = text or (lambda t: t.render(value))
-        fields = {
-            "id": message.id,
-            "title": message.title,
-            "channel": message.channel,
-            "section": message.section,
-            "subject": render(message.subject) if message.subject else None,
-            "text": render(message.text),
-        }
-        return built(Message, fields, _EVERY_MESSAGE_FIELD)
 
 
 def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:
@@ -356,13 +236,13 @@ def compile_plan(
         template = Template.parse(text, param_values, lambda m: report(section, ident, m, *path))
         return text if template.is_static else template.render(param_values)
 
-    def dynamic(text: str, section: str, ident: str, *path: str | int) -> _Text:
+    def dynamic(text: str, section: str, ident: str, *path: str | int) -> PlanText:
         """A text that may name facts; one that names only parameters is filled now."""
         known = {*facts, *param_values}
         template = Template.parse(text, known, lambda m: report(section, ident, m, *path))
         if all(n in param_values and n not in facts for n in template.names):
-            return _Text(template.render(param_values) if template.names else text, None)
-        return _Text(text, template)
+            return PlanText(template.render(param_values) if template.names else text, None)
+        return PlanText(text, template)
 
     procedures: dict[str, tuple[_Step, ...]] = {}
     count = 0  # steps so far: each step's ident
@@ -443,7 +323,7 @@ def compile_plan(
             deliverables=list(pm.deliverables),
         )
     messages = {
-        mid: _Message(
+        mid: PlanMessage(
             id=mid,
             title=m.title,
             channel=m.channel,
