@@ -49,9 +49,11 @@ class Namespace:
         return function
 
 
-#: The operator families whose test cannot raise on a fact of its type (facts are hashable):
-#: such a test may be evaluated once ahead of the rules that share it (see ``shared``).
-_NEVER_RAISE = frozenset({Family.EQUALITY, Family.MEMBERSHIP, Family.ORDERING})
+#: The operator families whose test cannot raise on a fact of its type (facts are hashable),
+#: whatever the rest of a rule says: such a test may be evaluated once ahead of the rules that
+#: share it (see ``shared``). Membership only in a literal list: a list fact may be null; set
+#: and size tests read list facts, which may be null, too.
+_NEVER_RAISE = frozenset({Family.EQUALITY, Family.ORDERING})
 
 
 def condition_source(
@@ -72,9 +74,11 @@ def condition_source(
         x = fact(condition.fact)
         if condition.operand.fact is not None:
             found = op.source(x, fact(condition.operand.fact), against_fact=True)
+            safe = op.family in _NEVER_RAISE
         else:
             found = op.source(x, ns.constant(op.compile_operand(condition.operand.value)), False)
-        return shared(found) if shared is not None and op.family in _NEVER_RAISE else found
+            safe = op.family in _NEVER_RAISE or op.family is Family.MEMBERSHIP
+        return shared(found) if shared is not None and safe else found
     if isinstance(condition, Not):
         return f"(not {condition_source(condition.item, ns, fact, shared)})"
     parts = [condition_source(item, ns, fact, shared) for item in condition.items]
