@@ -66,9 +66,14 @@ def random_incidents(count: int, seed: int = 2026) -> list[Incident]:
     return incidents
 
 
-def best_of(repeats: int, func: Callable[[], object]) -> float:
+def best_of(
+    repeats: int, func: Callable[[], object], setup: Callable[[], object] | None = None
+) -> float:
+    """The shortest of ``repeats`` timings of ``func``, each after an untimed ``setup``."""
     best = float("inf")
     for _ in range(repeats):
+        if setup is not None:
+            setup()
         start = time.perf_counter()
         func()
         best = min(best, time.perf_counter() - start)
@@ -89,12 +94,13 @@ def bench_decide(incidents: Sequence[Incident], repeats: int) -> dict[str, float
     chain = best_of(repeats, lambda: [decide_by_hand(i) for i in incidents])
 
     def first_sight() -> None:
-        clear_caches(policy)
         for incident in incidents:
             decide(incident, policy=policy)
 
     bare = best_of(repeats, lambda: [decide(i, policy=policy, remember=False) for i in incidents])
-    cold = best_of(repeats, first_sight)
+    # Emptying the memos (freeing the last run's thousands of decisions and parts) is set-up,
+    # not deciding: it is done before the clock starts.
+    cold = best_of(repeats, first_sight, setup=lambda: clear_caches(policy))
     warm = best_of(repeats, lambda: [decide(i, policy=policy) for i in incidents])
     n = len(incidents)
     return {
@@ -108,6 +114,65 @@ def bench_decide(incidents: Sequence[Incident], repeats: int) -> dict[str, float
     }
 
 
+def breakdown(incidents: Sequence[Incident], repeats: int) -> list[str]:
+    """Where a first-sight decision's time goes, part by part (memos empty at the start), as
+    ratios to the if-chain; timed once as decide() runs (the garbage collector on) and once
+    with the collector off, to show its share. For finding what to work on next."""
+    import gc
+
+    from rollback_decision.engine import native
+    from rollback_decision.engine.core import _action, _decision, incident_facts
+    from rollback_decision.engine.rationale import rationale
+    from rollback_decision.facts import parse_incident
+
+    policy = load_policy()
+    parts = ("incident facts", "generated pipeline", "plan parts", "rationale", "Decision")
+    clock = time.perf_counter_ns
+
+    def run() -> list[int]:
+        clear_caches(policy)
+        pipe, explain, plan, runtime = (
+            native.pipeline(policy),
+            rationale(policy),
+            policy.plan,
+            policy.runtime,
+        )
+        assert plan is not None
+        spent = [0] * len(parts)
+        for incident in incidents:
+            t0 = clock()
+            values = incident_facts(parse_incident(incident))
+            key = tuple(values.values())
+            memo = runtime.memo("decisions.native")
+            memo.get(key)
+            t1 = clock()
+            facts, fired = pipe.run(values)
+            t2 = clock()
+            action = _action(policy, facts["action"])
+            expanded = plan.expand(facts, runtime)
+            t3 = clock()
+            steps = explain.steps(facts, fired, action[2])
+            t4 = clock()
+            memo.put(key, _decision(policy, facts, steps, expanded, action))
+            t5 = clock()
+            for i, (a, b) in enumerate(((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5))):
+                spent[i] += b - a
+        return spent
+
+    chain = best_of(repeats, lambda: [decide_by_hand(i) for i in incidents]) * 1e9
+    lines = [f"first-sight decide() by part ({len(incidents)} incidents, ratio to the if-chain)"]
+    for label, collect in (("collector on", True), ("collector off", False)):
+        if not collect:
+            gc.disable()
+        try:
+            best = [min(column) for column in zip(*(run() for _ in range(repeats)), strict=True)]
+        finally:
+            gc.enable()
+        shown = "  ".join(f"{name} {t / chain:4.1f}x" for name, t in zip(parts, best, strict=True))
+        lines.append(f"  {label}: {shown}  = {sum(best) / chain:5.1f}x")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=2000)
@@ -117,7 +182,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only the growth curve of verify with an organisation's added threshold rules",
     )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="only where a first-sight decision's time goes, part by part",
+    )
     args = parser.parse_args(argv)
+    if args.breakdown:
+        print("\n".join(breakdown(random_incidents(args.incidents), args.repeats)))
+        return 0
     if args.verify_scale:
         from benchmarks.bench_verify import scale_report, verify_scale
 

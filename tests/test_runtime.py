@@ -90,3 +90,16 @@ def test_making_compiled_state_may_ask_the_runtime_for_memos() -> None:
     runtime = Runtime()
     memo = runtime.once("compiled", lambda: runtime.memo("inside"))
     assert memo is runtime.memo("inside")
+
+
+def test_compiled_state_is_made_from_the_arguments_given_once() -> None:
+    runtime = Runtime()
+    calls: list[tuple[int, int]] = []
+
+    def make(a: int, b: int) -> int:
+        calls.append((a, b))
+        return a + b
+
+    assert runtime.once("sum", make, 2, 3) == 5
+    assert runtime.once("sum", make, 7, 7) == 5
+    assert calls == [(2, 3)]

@@ -93,16 +93,17 @@ class Runtime:
                     found = self._memos[name] = Memo(name, limit)
         return found
 
-    def once(self, name: str, make: Callable[[], V]) -> V:
+    def once(self, name: str, make: Callable[..., V], *args: Any) -> V:
         """Compiled state made once per policy (a generated pipeline, a ruleset) and kept for
         the policy's life: it is part of the policy, not a memory of incidents, so
-        :meth:`clear` keeps it."""
+        :meth:`clear` keeps it. ``make(*args)`` makes it (hot paths pass a module function
+        and its arguments rather than a new closure per call)."""
         found: V | None = self._compiled.get(name)
         if found is None:
             with self._lock:
                 found = self._compiled.get(name)
                 if found is None:
-                    found = self._compiled[name] = make()
+                    found = self._compiled[name] = make(*args)
         return found
 
     def clear(self) -> None:

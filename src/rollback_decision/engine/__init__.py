@@ -16,6 +16,8 @@ __all__ = ["ENGINES", "EngineName", "clear_caches", "decide", "matcher_for"]
 
 EngineName = Literal["native", "durable"]
 ENGINES: tuple[str, ...] = ("native", "durable")
+#: The name of the memo of each engine's decisions in a policy's runtime.
+_MEMOS = {engine: f"decisions.{engine}" for engine in ENGINES}
 
 
 def matcher_for(engine: str, policy: Policy, *, remember: bool = True) -> Matcher:
@@ -54,7 +56,7 @@ def decide(
     values = incident_facts(facts)
     memo = key = None
     if remember:
-        memo = chosen.runtime.memo(f"decisions.{engine}")
+        memo = chosen.runtime.memo(_MEMOS.get(engine) or f"decisions.{engine}")
         key = tuple(values.values())  # every fact, hashable
         found: Decision | None = memo.get(key)
         if found is not None:

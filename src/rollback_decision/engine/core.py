@@ -11,8 +11,9 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rollback_decision._models import built
+from rollback_decision._models import built, every_field
 from rollback_decision.decision import Action, Decision, RationaleStep
+from rollback_decision.engine.rationale import rationale
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
@@ -88,6 +89,8 @@ DECISION_OUTPUTS = (
     "rollback_eta",
     "rollback_eta_estimated",
 )
+#: The field names every Decision shares (see rollback_decision._models).
+_EVERY_DECISION_FIELD = every_field(Decision)
 _NO_PLAN: Mapping[str, Any] = {
     "plan": (),
     "checklists": (),
@@ -105,6 +108,26 @@ def decision_roots(policy: Policy, action: Action) -> tuple[str, ...]:
     return ("action", "authority")
 
 
+#: Per value of the ``action`` fact: the Action, whether it reports the rollback type, and
+#: the roots of its rationale.
+_ActionFacts = Mapping[Any, tuple[Action, bool, tuple[str, ...]]]
+
+
+def _action_facts(policy: Policy) -> _ActionFacts:
+    return {
+        action.value: (action, spec.reports_rollback_type, decision_roots(policy, action))
+        for action, spec in policy.actions.items()
+    }
+
+
+def _action(policy: Policy, value: Any) -> tuple[Action, bool, tuple[str, ...]]:
+    found = policy.runtime.once("decision.actions", _action_facts, policy).get(value)
+    if found is None:  # not an action of this policy: as Action() and the policy refuse it
+        action = Action(value)
+        found = (action, policy.actions[action].reports_rollback_type, ())
+    return found
+
+
 def build_decision(
     policy: Policy,
     facts: Mapping[str, Any],
@@ -113,8 +136,23 @@ def build_decision(
 ) -> Decision:
     """The Decision the final ``facts`` make, with its rationale and plan parts (none: the
     light decision the verifier checks invariants on). The one place a Decision is built."""
-    action = Action(facts["action"])
-    reports_type = policy.actions[action].reports_rollback_type
+    return _decision(policy, facts, list(rationale), _own(parts))
+
+
+def _own(parts: Mapping[str, Any]) -> dict[str, Any]:
+    """Plan parts with lists of their own."""
+    return {name: list(v) if name != "communication" else v for name, v in parts.items()}
+
+
+def _decision(
+    policy: Policy,
+    facts: Mapping[str, Any],
+    rationale: list[RationaleStep],
+    parts: Mapping[str, Any],
+    action_facts: tuple[Action, bool, tuple[str, ...]] | None = None,
+) -> Decision:
+    """:func:`build_decision` from lists of its own (the Decision keeps them)."""
+    action, reports_type, _ = action_facts or _action(policy, facts["action"])
     authority_id = facts["authority"]
     fields = {
         "action": action,
@@ -122,27 +160,25 @@ def build_decision(
         "rollback_type": facts["rollback_type"] if reports_type else None,
         "rollback_eta_minutes": facts["rollback_eta"] if reports_type else None,
         "rollback_eta_estimated": bool(facts["rollback_eta_estimated"]) if reports_type else False,
-        "rationale": list(rationale),
-        "plan": list(parts["plan"]),
-        "checklists": list(parts["checklists"]),
-        "monitoring": list(parts["monitoring"]),
-        "warnings": list(parts["warnings"]),
+        "rationale": rationale,
+        "plan": parts["plan"],
+        "checklists": parts["checklists"],
+        "monitoring": parts["monitoring"],
+        "warnings": parts["warnings"],
         "communication": parts["communication"],
         "policy": policy.identity,
     }
-    return built(Decision, fields)
+    return built(Decision, fields, _EVERY_DECISION_FIELD)
 
 
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:
     """The complete Decision of a run: rationale, plan, checklists and communication."""
     facts, fired = trace
-    roots = decision_roots(policy, Action(facts["action"]))
+    action = _action(policy, facts["action"])
     parts = (
         policy.plan.expand(facts, policy.runtime if remember else None)
         if policy.plan is not None
-        else _NO_PLAN
+        else _own(_NO_PLAN)
     )
-    from rollback_decision.engine.rationale import rationale
-
-    steps = rationale(policy).steps(facts, fired, roots, remember=remember)
-    return build_decision(policy, facts, steps, parts)
+    steps = rationale(policy).steps(facts, fired, action[2], remember=remember)
+    return _decision(policy, facts, steps, parts, action)

@@ -12,6 +12,7 @@ engines; the tests hold the two to the same answers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from rollback_decision.policy.codegen import Namespace, condition_source
 from rollback_decision.policy.semantics import (
     Combine,
     RuleSource,
+    collected,
     mask_indexes,
     outcome,
     table_source,
@@ -72,7 +74,6 @@ class Pipeline:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.tables = policy.tables
-        self.ids = tuple(table.id for table in policy.tables)
         #: collect tables whose rules copy facts: their outcome depends on more than the mask
         self._copies = tuple(
             any(source is not None for rule in t.rules for _, _, source in rule.sets)
@@ -109,11 +110,12 @@ class Pipeline:
             table = self.tables[undecided.position]
             problem = outcome(table, undecided.matches, facts)
             raise DecisionError(table.id, problem.message(table)) from None
-        return facts, dict(zip(self.ids, fired, strict=True))
+        return facts, fired
 
     def _collect(self, position: int, mask: int, facts: dict[str, Any]) -> tuple[Any, ...]:
-        result = outcome(self.tables[position], mask_indexes(mask), facts)
-        return (result.fired, result.values)
+        # A collect table fires every rule that matches: its outcome (fired, values).
+        fired = mask_indexes(mask)
+        return (fired, collected(self.tables[position], fired, facts))
 
     def _collect_remembered(
         self, position: int, mask: int, facts: dict[str, Any]
@@ -125,10 +127,34 @@ class Pipeline:
 
 def pipeline(policy: Policy) -> Pipeline:
     """The policy's compiled pipeline (made once, kept by the policy's runtime)."""
-    return policy.runtime.once("native.pipeline", lambda: Pipeline(policy))
+    return policy.runtime.once("native.pipeline", Pipeline, policy)
 
 
-def _generate(policy: Policy) -> tuple[str, Callable[..., tuple[Any, ...]]]:
+class _Counting:
+    """Counts the tests a table's conditions make (by their source)."""
+
+    def __init__(self, counts: Counter[str]) -> None:
+        self.counts = counts
+
+    def __call__(self, source: str) -> str:
+        self.counts[source] += 1
+        return source
+
+
+class _Shared:
+    """Each test that several rules of a table make, bound once to a local ``aN``."""
+
+    def __init__(self, counts: Counter[str]) -> None:
+        self.counts = counts
+        self.names: dict[str, str] = {}
+
+    def __call__(self, source: str) -> str:
+        if self.counts[source] < 2:
+            return source
+        return self.names.setdefault(source, f"a{len(self.names)}")
+
+
+def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, ...]]]]:
     ns = Namespace()
     ns.values["Undecided"] = Undecided
     ns.values["mask_indexes"] = mask_indexes
@@ -146,10 +172,17 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., tuple[Any, ...]]]:
     for position, table in enumerate(policy.tables):
         for name in table.outputs:
             local[name] = f"v{len(local)}"
+        # A collect or unique table tests every rule: a test that cannot raise and that
+        # several of its rules share is evaluated once, into a local, ahead of them.
+        counts: Counter[str] = Counter()
+        if table.combine is not Combine.FIRST:
+            for rule in table.rules:
+                condition_source(rule.condition, ns, local.__getitem__, _Counting(counts))
+        shared = _Shared(counts)
         rules = [
             RuleSource(
                 rule.index,
-                condition_source(rule.condition, ns, local.__getitem__),
+                condition_source(rule.condition, ns, local.__getitem__, shared),
                 tuple(
                     (local[name], local[source] if source is not None else ns.constant(value))
                     for name, value, source in rule.sets
@@ -158,6 +191,7 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., tuple[Any, ...]]]:
             for rule in table.rules
         ]
         lines.append(f"    # table {position}")
+        lines += [f"    {name} = {source}" for source, name in shared.names.items()]
         if table.combine is Combine.COLLECT:
             # What its rules copy must be in ``f`` for outcome() to read.
             for rule in table.rules:
@@ -172,8 +206,10 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., tuple[Any, ...]]]:
     for table in policy.tables:
         for name in table.outputs:
             lines.append(f"    f[{ns.constant(name, 'k')}] = {local[name]}")
-    fired = ", ".join(f"F{p}" for p in range(len(policy.tables)))
-    lines.append(f"    return ({fired},)" if policy.tables else "    return ()")
+    fired = ", ".join(
+        f"{ns.constant(table.id, 'k')}: F{p}" for p, table in enumerate(policy.tables)
+    )
+    lines.append(f"    return {{{fired}}}")
     source = "\n".join(lines) + "\n"
-    run: Callable[..., tuple[Any, ...]] = ns.compile(source, "run", "<pipeline>")
+    run: Callable[..., dict[str, tuple[int, ...]]] = ns.compile(source, "run", "<pipeline>")
     return source, run

@@ -3,24 +3,30 @@
 Each step is preceded by the steps that produced what it reads: explaining a table first
 explains the tables that made the facts its rules read. Which steps a table contributes
 depends only on which of its rules fired, so each table's contribution is worked out once
-when the policy compiles (:class:`Rationale`); a decision only walks them. Texts that name
-no fact are rendered once; the others are rendered per decision.
+when the policy compiles (:class:`Rationale`); a decision only walks them, in code generated
+from them. Texts that name no fact are rendered once; the others once per step and values
+they read (remembered by the policy's runtime).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from rollback_decision._models import built
+from rollback_decision._models import built, every_field
 from rollback_decision.decision import RationaleStep
 from rollback_decision.policy import CompiledRule, CompiledTable, Policy
+from rollback_decision.policy.codegen import Namespace
 from rollback_decision.policy.compiler import text_getter
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.templates import Template
 
 __all__ = ["Rationale", "rationale"]
+
+#: The field names the rationale steps built here share (see rollback_decision._models).
+_EVERY_FIELD = every_field(RationaleStep)
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,28 +39,29 @@ class Step:
     fixed: RationaleStep | None
     #: per placeholder, how to read its value from the facts
     getters: tuple[Callable[[Mapping[str, Any]], Any], ...]
+    #: the facts its placeholders read (every fact is hashable): with the step, what its
+    #: text depends on (a parameter's name reads None unless a fact has that name)
+    reads: tuple[str, ...]
     #: the rule fired (its ``because``), or did not (the ``if_not`` of an earlier rule)
     fired: bool = True
 
     def render(self, facts: Mapping[str, Any]) -> RationaleStep:
         values = {n: get(facts) for n, get in zip(self.template.names, self.getters, strict=True)}
         text = self.template.render(values)
-        return built(
-            RationaleStep,
-            {
-                "rule_id": self.rule.id,
-                "section": self.rule.section,
-                "text": text,
-                "fired": self.fired,
-            },
-        )
-
-    def key(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (self, *(_hashable(get(facts)) for get in self.getters))
+        fields = {
+            "rule_id": self.rule.id,
+            "section": self.rule.section,
+            "text": text,
+            "fired": self.fired,
+        }
+        return built(RationaleStep, fields, _EVERY_FIELD)
 
 
 #: What explaining a table involves, in order: a table id to explain first, or a step.
 Item = str | Step
+#: A table's generated walk: (fired, facts, out, done, reader, put) -> None (see
+#: Rationale._generate).
+_Walk = Callable[..., None]
 
 
 class Rationale:
@@ -68,8 +75,6 @@ class Rationale:
         #: other tables: the items of every explanation, then those of each fired rule
         self._prefix: dict[str, tuple[Item, ...]] = {}
         self._fire: dict[str, tuple[tuple[Item, ...], ...]] = {}
-        #: the tables that explaining a table may visit next, whatever fired
-        self._reaches: dict[str, frozenset[str]] = {}
         for table in policy.tables:
             fires = tuple(self._fire_items(table, rule) for rule in table.rules)
 
@@ -82,16 +87,18 @@ class Rationale:
                     if rule.if_not is not None:
                         before += self._say(rule, rule.if_not, fired=False)
                 self._first[table.id] = tuple(per_rule)
-                reach: list[Item] = [i for items in per_rule for i in items]
             else:
                 prefix: list[Item] = []
                 for rule in table.rules:
                     prefix += self._needs(sorted(rule.reads))
                 self._prefix[table.id] = tuple(prefix)
                 self._fire[table.id] = fires
-                reach = [*prefix, *(i for items in fires for i in items)]
-            self._reaches[table.id] = frozenset(i for i in reach if isinstance(i, str))
-        self._explains: dict[tuple[str, ...], tuple[str, ...]] = {}
+        #: the tables each tuple of roots starts from (one per kind of action)
+        self._roots: dict[tuple[str, ...], tuple[str, ...]] = {}
+        #: per table, its walk as generated code (see :meth:`_generate`)
+        self._walks = self._generate()
+        #: the runtime's memo of rendered steps
+        self._rendered = policy.runtime.memo("rationale.steps")
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -112,7 +119,8 @@ class Rationale:
                     rule_id=rule.id, section=rule.section, text=template.render(params), fired=fired
                 )
             getters = tuple(text_getter(self.policy, n) for n in template.names)
-            step = self._steps[key] = Step(rule, template, fixed, getters, fired)
+            reads = tuple(dict.fromkeys(n.partition(".")[0] for n in template.names))
+            step = self._steps[key] = Step(rule, template, fixed, getters, reads, fired)
         return [*self._needs(template.names), step]
 
     def _fire_items(self, table: CompiledTable, rule: CompiledRule) -> tuple[Item, ...]:
@@ -124,49 +132,59 @@ class Rationale:
             items += self._say(rule, rule.because)
         return tuple(items)
 
-    # -- explaining a decision ----------------------------------------------------------------
+    # -- the walk as generated code ---------------------------------------------------------
 
-    def _tables_for(self, roots: tuple[str, ...]) -> tuple[str, ...]:
-        """Every table an explanation of ``roots`` may visit: what its plan depends on (the
-        plan's tables, which nothing explained reads, are not among them)."""
-        found = self._explains.get(roots)
-        if found is None:
-            seen: set[str] = set()
-            todo = [t for t in self._needs(roots) if isinstance(t, str)]
-            while todo:
-                table = todo.pop()
-                if table not in seen:
-                    seen.add(table)
-                    todo += self._reaches[table] - seen
-            order = [t.id for t in self.policy.tables]
-            found = self._explains[roots] = tuple(sorted(seen, key=order.index))
-        return found
+    def _generate(self) -> dict[str, _Walk]:
+        """The walk of an explanation as generated code, one function per table: it marks the
+        table done, then goes through the items of the rules that fired (which depend only on
+        the fired indexes), visiting a table not yet done and appending a step: a fixed one
+        finished, another rendered from the facts ``V`` unless ``R`` (a memo's reader) has
+        it, then kept by ``P`` (its put). As everywhere else, the source holds only generated
+        names: ids and steps are bound constants."""
+        ns = Namespace()
+        names = {table.id: f"t{p}" for p, table in enumerate(self.policy.tables)}
 
-    def program(self, fired: Mapping[str, tuple[int, ...]], roots: Sequence[str]) -> list[Step]:
-        """The steps explaining ``roots``, given the rules each table fired."""
-        out: list[Step] = []
-        done: set[str] = set()
-        first, prefix, fire = self._first, self._prefix, self._fire
-
-        def visit(table_id: str) -> None:
-            done.add(table_id)
-            indexes = fired[table_id]
-            if table_id in first:
-                items: Sequence[Item] = first[table_id][indexes[0]]
-            else:
-                per_rule = fire[table_id]
-                items = [*prefix[table_id], *(i for k in indexes for i in per_rule[k])]
+        def emit(items: Sequence[Item], indent: str) -> list[str]:
+            out: list[str] = []
             for item in items:
                 if isinstance(item, str):
-                    if item not in done:
-                        visit(item)
-                else:
-                    out.append(item)
+                    out.append(f"{indent}if {ns.constant(item, 'k')} not in done:")
+                    out.append(f"{indent}    {names[item]}(F, V, out, done, R, P)")
+                elif item.fixed is not None:
+                    out.append(f"{indent}out.append({ns.constant(item.fixed, 's')})")
+                else:  # rendered once per step and the values it reads
+                    step = ns.constant(item, "s")
+                    values = "".join(f", V.get({ns.constant(n, 'k')})" for n in item.reads)
+                    out += [
+                        f"{indent}t = ({step}{values})",
+                        f"{indent}r = R(t)",
+                        f"{indent}out.append(r if r is not None else P(t, {step}.render(V)))",
+                    ]
+            return out or [f"{indent}pass"]
 
-        for item in self._needs(roots):
-            if isinstance(item, str) and item not in done:
-                visit(item)
-        return out
+        lines: list[str] = []
+        for table in self.policy.tables:
+            key = ns.constant(table.id, "k")
+            lines += [f"def {names[table.id]}(F, V, out, done, R, P):", f"    done.add({key})"]
+            if table.id in self._first:
+                lines.append(f"    i = F[{key}][0]")
+                for k, items in enumerate(self._first[table.id]):
+                    lines.append(f"    {'el' if k else ''}if i == {k}:")
+                    lines += emit(items, "        ")
+                continue
+            lines += emit(self._prefix[table.id], "    ")
+            if not table.rules:
+                continue
+            lines.append(f"    for i in F[{key}]:")
+            for k, items in enumerate(self._fire[table.id]):
+                lines.append(f"        {'el' if k else ''}if i == {k}:")
+                lines += emit(items, "            ")
+        every = ", ".join(f"{ns.constant(t, 'k')}: {name}" for t, name in names.items())
+        lines += ["def walks():", f"    return {{{every}}}"]
+        walks: dict[str, _Walk] = ns.compile("\n".join(lines) + "\n", "walks", "<rationale>")()
+        return walks
+
+    # -- explaining a decision ----------------------------------------------------------------
 
     def steps(
         self,
@@ -176,37 +194,35 @@ class Rationale:
         *,
         remember: bool = True,
     ) -> list[RationaleStep]:
-        """The rationale: its plan (remembered per firing pattern by the policy's runtime
-        unless ``remember`` is false), with the texts that name facts rendered."""
-        runtime = self.policy.runtime
-        if remember:
-            key = (tuple(roots), *(fired[t] for t in self._tables_for(tuple(roots))))
-            programs = runtime.memo("rationale.programs")
-            program: list[Step] | None = programs.get(key)
-            if program is None:
-                program = programs.put(key, self.program(fired, roots))
-            rendered = runtime.memo("rationale.steps")
-        else:
-            program = self.program(fired, roots)
+        """The rationale: the walk over what fired, with the texts that name facts rendered
+        (each remembered per step and values by the policy's runtime unless ``remember`` is
+        false)."""
+        key = roots if isinstance(roots, tuple) else tuple(roots)
+        tables = self._roots.get(key)
+        if tables is None:
+            tables = self._roots[key] = tuple(t for t in self._needs(key) if isinstance(t, str))
         out: list[RationaleStep] = []
-        for step in program:
-            if step.fixed is not None:
-                out.append(step.fixed)
-            elif remember:
-                step_key = step.key(facts)
-                found: RationaleStep | None = rendered.get(step_key)
-                out.append(
-                    found if found is not None else rendered.put(step_key, step.render(facts))
-                )
-            else:
-                out.append(step.render(facts))
+        done: set[str] = set()
+        reader: Callable[[Any], RationaleStep | None] = _NOTHING.get
+        put: Callable[[Any, RationaleStep], RationaleStep] = _keep
+        if remember:
+            reader, put = self._rendered.reader, self._rendered.put
+        walks = self._walks
+        for table in tables:
+            if table not in done:
+                walks[table](fired, facts, out, done, reader, put)
         return out
+
+
+def _keep(key: Any, value: RationaleStep) -> RationaleStep:
+    """What a memo's put gives, remembering nothing (``remember=False``)."""
+    return value
+
+
+#: Nothing remembered: what a memo's reader gives with ``remember=False``.
+_NOTHING: Mapping[Any, RationaleStep] = MappingProxyType({})
 
 
 def rationale(policy: Policy) -> Rationale:
     """The policy's compiled rationale plan (made once, kept by the policy's runtime)."""
-    return policy.runtime.once("rationale", lambda: Rationale(policy))
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    return policy.runtime.once("rationale", Rationale, policy)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rollback_decision.policy.operators import operator
+from rollback_decision.policy.operators import Family, operator
 
 __all__ = ["Namespace", "condition_source"]
 
@@ -49,19 +49,39 @@ class Namespace:
         return function
 
 
-def condition_source(condition: Any, ns: Namespace, fact: Callable[[str], str]) -> str:
-    """A Python expression for ``condition``; ``fact(name)`` is the expression of a fact."""
+#: The operator families whose test cannot raise on a fact of its type (facts are hashable),
+#: whatever the rest of a rule says: such a test may be evaluated once ahead of the rules that
+#: share it (see ``shared``). Membership only in a literal list: a list fact may be null; set
+#: and size tests read list facts, which may be null, too.
+_NEVER_RAISE = frozenset({Family.EQUALITY, Family.ORDERING})
+
+
+def condition_source(
+    condition: Any,
+    ns: Namespace,
+    fact: Callable[[str], str],
+    shared: Callable[[str], str] | None = None,
+) -> str:
+    """A Python expression for ``condition``; ``fact(name)`` is the expression of a fact.
+
+    ``shared`` (if given) is offered the expression of every test that cannot raise and may
+    return another expression in its place (a local bound to it ahead of a table's rules).
+    """
     from rollback_decision.policy.conditions import AllOf, AnyOf, Not, Test
 
     if isinstance(condition, Test):
         op = operator(condition.op)
         x = fact(condition.fact)
         if condition.operand.fact is not None:
-            return op.source(x, fact(condition.operand.fact), against_fact=True)
-        return op.source(x, ns.constant(op.compile_operand(condition.operand.value)), False)
+            found = op.source(x, fact(condition.operand.fact), against_fact=True)
+            safe = op.family in _NEVER_RAISE
+        else:
+            found = op.source(x, ns.constant(op.compile_operand(condition.operand.value)), False)
+            safe = op.family in _NEVER_RAISE or op.family is Family.MEMBERSHIP
+        return shared(found) if shared is not None and safe else found
     if isinstance(condition, Not):
-        return f"(not {condition_source(condition.item, ns, fact)})"
-    parts = [condition_source(item, ns, fact) for item in condition.items]
+        return f"(not {condition_source(condition.item, ns, fact, shared)})"
+    parts = [condition_source(item, ns, fact, shared) for item in condition.items]
     if not parts:
         return "True"
     joiner = " and " if isinstance(condition, AllOf) else " or "

@@ -14,22 +14,27 @@ kept only when no other selected step has its key.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
-from rollback_decision._models import built
+from rollback_decision._models import built, every_field
 from rollback_decision.decision import (
     Checklist,
-    Communication,
     DecisionWarning,
-    Message,
     Monitoring,
     PlanStep,
     PostMortem,
     StakeholderGroup,
 )
 from rollback_decision.errors import did_you_mean
+from rollback_decision.policy.plan_texts import (
+    PlanMessage,
+    PlanText,
+    communication,
+    fact_or_parameter,
+)
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
 from rollback_decision.policy.templates import Template
 from rollback_decision.policy.types import FactType
@@ -62,6 +67,10 @@ PLAN_OUTPUTS = {
     "post_mortem": "post_mortems",
 }
 
+# The field names the models built here share (see rollback_decision._models).
+_EVERY_STEP_FIELD = every_field(PlanStep)
+_EVERY_WARNING_FIELD = every_field(DecisionWarning)
+
 #: report(section, ident, message, *subpath)
 Report = Callable[..., None]
 
@@ -71,45 +80,23 @@ def catalogue_ids(doc: PolicyDocument) -> dict[str, frozenset[str]]:
     return {name: frozenset(str(k) for k in getattr(doc, name)) for name in CATALOGUES}
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: numbered copies are remembered by it
+@dataclass(frozen=True, eq=False, slots=True)
 class _Step:
     rank: int
     key: str | None
     fallback: bool
-    fields: Mapping[str, Any]
+    #: a PlanStep's fields, "number" first (0 here)
+    fields: dict[str, Any]
+    #: its position among every step of the catalogue (numbered copies are remembered by it)
+    ident: int = 0
 
     def numbered(self, number: int) -> PlanStep:
-        return built(PlanStep, {"number": number, **self.fields})
+        fields = self.fields.copy()
+        fields["number"] = number
+        return built(PlanStep, fields, _EVERY_STEP_FIELD)
 
 
-@dataclass(frozen=True)
-class _Text:
-    """A text that is either fixed (``template`` None) or filled from the facts."""
-
-    text: str
-    template: Template | None
-
-    def render(self, values: Callable[[str], Any]) -> str:
-        if self.template is None:
-            return self.text
-        return self.template.render({n: values(n) for n in self.template.names})
-
-
-@dataclass(frozen=True)
-class _Message:
-    id: str
-    title: str
-    channel: str
-    section: str
-    subject: _Text | None
-    text: _Text
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The facts and parameters its texts name."""
-        return tuple(
-            n for t in (self.subject, self.text) if t and t.template for n in t.template.names
-        )
+_RANK = attrgetter("rank")
 
 
 @dataclass
@@ -119,14 +106,35 @@ class PlanCatalogue:
     procedures: Mapping[str, tuple[_Step, ...]]
     checklists: Mapping[str, Checklist]
     monitoring: Mapping[str, Monitoring]
-    warnings: Mapping[str, tuple[str, _Text]]
+    warnings: Mapping[str, tuple[str, PlanText]]
     stakeholder_groups: Mapping[str, StakeholderGroup]
-    messages: Mapping[str, _Message]
+    messages: Mapping[str, PlanMessage]
     communication_plans: Mapping[str, Mapping[str, Any]]
     post_mortems: Mapping[str, PostMortem]
     parameters: Mapping[str, Any]
     #: the warnings whose text names no fact, built once
     fixed_warnings: Mapping[str, DecisionWarning]
+    #: per procedure, the keys of its steps that are not fallbacks
+    _concrete: Mapping[str, frozenset[str]] = field(init=False, repr=False)
+
+    #: more than any plan's number of steps: a numbered step is remembered by
+    #: ``ident * _stride + number``
+    _stride: int = field(init=False, repr=False)
+
+    #: per procedure, its steps in a stable order of phase rank (what a merge sorts by)
+    _ranked: Mapping[str, tuple[_Step, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._stride = 1 + sum(map(len, self.procedures.values()))
+        self._ranked = MappingProxyType(
+            {pid: tuple(sorted(steps, key=_RANK)) for pid, steps in self.procedures.items()}
+        )
+        self._concrete = MappingProxyType(
+            {
+                pid: frozenset(s.key for s in steps if s.key is not None and not s.fallback)
+                for pid, steps in self.procedures.items()
+            }
+        )
 
     def plan(self, procedure_ids: Sequence[str], runtime: Runtime | None = None) -> list[PlanStep]:
         """The merged, numbered steps of ``procedure_ids`` (remembered per selection by
@@ -143,32 +151,32 @@ class PlanCatalogue:
     def _merge(
         self, procedure_ids: tuple[str, ...], runtime: Runtime | None
     ) -> tuple[PlanStep, ...]:
-        # (rank, order, index) is unique per entry, so the steps themselves are never compared.
-        entries = [
-            (step.rank, order, index, step)
-            for order, pid in enumerate(procedure_ids)
-            for index, step in enumerate(self.procedures[pid])
-        ]
-        entries.sort()
-        concrete = {e[3].key for e in entries if e[3].key is not None and not e[3].fallback}
+        ranked = self._ranked
+        # A stable sort by phase rank keeps selection order, then each procedure's own order
+        # (each procedure's steps come already in that order: the sort merges runs).
+        entries = sorted([s for pid in procedure_ids for s in ranked[pid]], key=_RANK)
+        concrete = frozenset().union(*map(self._concrete.__getitem__, procedure_ids))
         seen: set[str] = set()
-        chosen: list[_Step] = []
-        for entry in entries:
-            step = entry[3]
-            if step.key is not None:
-                if (step.fallback and step.key in concrete) or step.key in seen:
-                    continue
-                seen.add(step.key)
-            chosen.append(step)
         if runtime is None:
-            return tuple(step.numbered(n) for n, step in enumerate(chosen, 1))
-        # A step keeps its number in many plans: each numbered step is built once.
-        numbered = runtime.memo("plan.steps").reader
-        put = runtime.memo("plan.steps").put
-        return tuple(
-            numbered((step, n)) or put((step, n), step.numbered(n))
-            for n, step in enumerate(chosen, 1)
-        )
+            numbered = None
+        else:
+            # A step keeps its number in many plans: each numbered step is built once.
+            memo = runtime.memo("plan.steps")
+            numbered, put, stride = memo.reader, memo.put, self._stride
+        out: list[PlanStep] = []
+        for step in entries:
+            key = step.key
+            if key is not None:
+                if key in seen or (step.fallback and key in concrete):
+                    continue
+                seen.add(key)
+            n = len(out) + 1
+            if numbered is None:
+                out.append(step.numbered(n))
+            else:
+                ident = step.ident * stride + n
+                out.append(numbered(ident) or put(ident, step.numbered(n)))
+        return tuple(out)
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
         """The Decision's plan, checklists, monitoring, warnings and communication.
@@ -176,22 +184,17 @@ class PlanCatalogue:
         Each part depends only on the ids the tables selected and the values its texts name;
         ``runtime`` (if given) remembers each on them. Each call gets its own lists.
         """
-
-        def ids(name: str) -> Sequence[str]:
-            found: Sequence[str] = facts.get(name) or ()
-            return found
-
+        get = facts.get
+        warnings: Sequence[str] = get("plan_warnings") or ()
         return {
-            "plan": self.plan(ids("plan_procedures"), runtime),
-            "checklists": [self.checklists[i] for i in ids("plan_checklists")],
-            "monitoring": [self.monitoring[i] for i in ids("plan_monitoring")],
-            "warnings": [self._warning(wid, facts, runtime) for wid in ids("plan_warnings")],
-            "communication": self._communication(facts, runtime),
+            "plan": self.plan(get("plan_procedures") or (), runtime),
+            "checklists": list(map(self.checklists.__getitem__, get("plan_checklists") or ())),
+            "monitoring": list(map(self.monitoring.__getitem__, get("plan_monitoring") or ())),
+            "warnings": [self._warning(wid, facts, runtime) for wid in warnings]
+            if warnings
+            else [],
+            "communication": communication(self, facts, runtime),
         }
-
-    def _value(self, facts: Mapping[str, Any]) -> Callable[[str], Any]:
-        parameters = self.parameters
-        return lambda name: facts[name] if name in facts else parameters[name]
 
     def _warning(
         self, wid: str, facts: Mapping[str, Any], runtime: Runtime | None
@@ -199,62 +202,17 @@ class PlanCatalogue:
         section, text = self.warnings[wid]
         if text.template is None:
             return self.fixed_warnings[wid]
-        value = self._value(facts)
+        value = fact_or_parameter(facts, self.parameters)
 
         def make() -> DecisionWarning:
             fields = {"id": wid, "section": section, "text": text.render(value)}
-            return built(DecisionWarning, fields)
+            return built(DecisionWarning, fields, _EVERY_WARNING_FIELD)
 
         if runtime is None:
             return make()
-        key = (wid, *(_hashable(value(n)) for n in text.template.names))
+        key = (wid, *map(facts.get, text.template.names))  # as a communication's key
         found: DecisionWarning = runtime.memo("plan.warnings").get_or_make(key, make)
         return found
-
-    def _communication(
-        self, facts: Mapping[str, Any], runtime: Runtime | None
-    ) -> Communication | None:
-        plans: Sequence[str] = facts.get("communication_plan") or ()
-        if not plans:
-            return None
-        value = self._value(facts)
-        selected = tuple(
-            tuple(facts.get(name) or ())
-            for name in ("notify_stakeholders", "notify_messages", "post_mortem")
-        )
-        stakeholders, messages, post_mortems = selected
-
-        def make() -> Communication:
-            fields = {
-                **self.communication_plans[plans[0]],
-                "stakeholders": [self.stakeholder_groups[i] for i in stakeholders],
-                "messages": [self._message(self.messages[i], value) for i in messages],
-                "post_mortem": self.post_mortems[post_mortems[0]] if post_mortems else None,
-            }
-            return built(Communication, fields)
-
-        if runtime is None:
-            return make()
-        names = {n for i in messages for n in self.messages[i].names}
-        key = (plans[0], *selected, *(_hashable(value(n)) for n in sorted(names)))
-        found: Communication = runtime.memo("plan.communication").get_or_make(key, make)
-        return found
-
-    @staticmethod
-    def _message(message: _Message, value: Callable[[str], Any]) -> Message:
-        fields = {
-            "id": message.id,
-            "title": message.title,
-            "channel": message.channel,
-            "section": message.section,
-            "subject": message.subject.render(value) if message.subject else None,
-            "text": message.text.render(value),
-        }
-        return built(Message, fields)
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:
@@ -278,15 +236,16 @@ def compile_plan(
         template = Template.parse(text, param_values, lambda m: report(section, ident, m, *path))
         return text if template.is_static else template.render(param_values)
 
-    def dynamic(text: str, section: str, ident: str, *path: str | int) -> _Text:
+    def dynamic(text: str, section: str, ident: str, *path: str | int) -> PlanText:
         """A text that may name facts; one that names only parameters is filled now."""
         known = {*facts, *param_values}
         template = Template.parse(text, known, lambda m: report(section, ident, m, *path))
         if all(n in param_values and n not in facts for n in template.names):
-            return _Text(template.render(param_values) if template.names else text, None)
-        return _Text(text, template)
+            return PlanText(template.render(param_values) if template.names else text, None)
+        return PlanText(text, template)
 
     procedures: dict[str, tuple[_Step, ...]] = {}
+    count = 0  # steps so far: each step's ident
     for pid, proc in doc.procedures.items():
         steps: list[_Step] = []
         for index, step in enumerate(proc.steps):
@@ -302,6 +261,7 @@ def compile_plan(
                 continue
             where = ("procedures", pid, "steps", index)
             fields = {
+                "number": 0,
                 "text": fixed(step.text, *where, "text"),
                 "section": step.section or proc.section,
                 "source": pid,
@@ -313,7 +273,8 @@ def compile_plan(
                 ),
                 "checks": [fixed(c, *where, "checks", i) for i, c in enumerate(step.checks)],
             }
-            steps.append(_Step(phases[step.phase], step.key, step.fallback, fields))
+            steps.append(_Step(phases[step.phase], step.key, step.fallback, fields, count))
+            count += 1
         procedures[pid] = tuple(steps)
 
     def param_number(section: str, ident: str, key: str, raw: Any) -> float | None:
@@ -362,7 +323,7 @@ def compile_plan(
             deliverables=list(pm.deliverables),
         )
     messages = {
-        mid: _Message(
+        mid: PlanMessage(
             id=mid,
             title=m.title,
             channel=m.channel,

@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.policy.compiler import CompiledTable
 
-__all__ = ["Aggregate", "Combine", "Outcome", "outcome"]
+__all__ = ["Aggregate", "Combine", "Outcome", "collected", "outcome"]
 
 Problem = Literal["gap", "overlap"]
 
@@ -86,7 +87,7 @@ class Aggregate(StrEnum):
             return any(values)
         if self is Aggregate.ALL:
             return all(values)
-        return tuple(dict.fromkeys(item for value in values for item in value))
+        return tuple(dict.fromkeys(chain.from_iterable(values)))
 
     def of(self, values: Sequence[Any], nullable: bool) -> Any:
         """The output value: the aggregate, or the empty value when nothing contributed."""
@@ -145,15 +146,25 @@ def outcome(table: CompiledTable, matches: Sequence[int], facts: Mapping[str, An
         for name, value, source in table.rules[fired[0]].sets:
             chosen[name] = facts[source] if source is not None else value
         return Outcome(found, fired, tuple(chosen.values()))
+    return Outcome(found, fired, collected(table, fired, facts))
+
+
+def collected(
+    table: CompiledTable, fired: Sequence[int], facts: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """The output values of a collect table whose rules ``fired`` (what :func:`outcome`
+    gives a collect table as its values; every match of a collect table fires)."""
     gathered: dict[str, list[Any]] = {name: [] for name in table.outputs}
     for index in fired:
         for name, value, source in table.rules[index].sets:
             gathered[name].append(facts[source] if source is not None else value)
-    values = tuple(
-        table.aggregates[name].of(gathered[name], ftype.nullable)
-        for name, ftype in table.outputs.items()
+    aggregates = table.aggregates
+    return tuple(
+        [
+            aggregates[name].of(gathered[name], ftype.nullable)
+            for name, ftype in table.outputs.items()
+        ]
     )
-    return Outcome(found, fired, values)
 
 
 # -- the same semantics as generated source (the native engine's compiled pipeline) -----------
@@ -218,10 +229,8 @@ def table_source(
 def mask_indexes(mask: int) -> tuple[int, ...]:
     """The rule indexes whose bits are set in ``mask``, in table order."""
     out = []
-    index = 0
     while mask:
-        if mask & 1:
-            out.append(index)
-        mask >>= 1
-        index += 1
+        low = mask & -mask  # the lowest bit set
+        out.append(low.bit_length() - 1)
+        mask ^= low
     return tuple(out)

@@ -1,0 +1,157 @@
+"""The plan's texts that may name facts, and the communication a decision carries.
+
+A text of the plan catalogues (a warning, a message's subject or text) is fixed when it names
+only parameters, and is filled from a decision's facts otherwise. A decision's communication
+is the selected plan with its stakeholders, messages and post-mortem; it depends only on the
+ids the tables selected and the values its messages name, so the policy's runtime remembers
+each communication, message and text by exactly those (:func:`communication`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from rollback_decision._models import built, every_field
+from rollback_decision.decision import Communication, Message
+from rollback_decision.policy.templates import Template
+from rollback_decision.runtime import Runtime
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollback_decision.policy.plan import PlanCatalogue
+
+__all__ = ["PlanMessage", "PlanText", "communication", "fact_or_parameter"]
+
+# The field names the models built here share (see rollback_decision._models).
+_EVERY_COMMUNICATION_FIELD = every_field(Communication)
+_EVERY_MESSAGE_FIELD = every_field(Message)
+
+
+@dataclass(frozen=True)
+class PlanText:
+    """A text that is either fixed (``template`` None) or filled from the facts."""
+
+    text: str
+    template: Template | None
+
+    def render(self, values: Callable[[str], Any]) -> str:
+        if self.template is None:
+            return self.text
+        return self.template.render({n: values(n) for n in self.template.names})
+
+
+@dataclass(frozen=True)
+class PlanMessage:
+    id: str
+    title: str
+    channel: str
+    section: str
+    subject: PlanText | None
+    text: PlanText
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The facts and parameters its texts name."""
+        return tuple(
+            n for t in (self.subject, self.text) if t and t.template for n in t.template.names
+        )
+
+
+def fact_or_parameter(
+    facts: Mapping[str, Any], parameters: Mapping[str, Any]
+) -> Callable[[str], Any]:
+    """How a text reads a name: the fact, else the parameter."""
+    return lambda name: facts[name] if name in facts else parameters[name]
+
+
+def communication(
+    catalogue: PlanCatalogue, facts: Mapping[str, Any], runtime: Runtime | None
+) -> Communication | None:
+    """The communication the tables selected (None: no communication plan), remembered by
+    ``runtime`` (if given) per selection and the values its messages name."""
+    get = facts.get
+    plans: Sequence[str] = get("communication_plan") or ()
+    if not plans:
+        return None
+    value = fact_or_parameter(facts, catalogue.parameters)
+    stakeholders = tuple(get("notify_stakeholders") or ())
+    messages = tuple(get("notify_messages") or ())
+    post_mortems = tuple(get("post_mortem") or ())
+    entries = catalogue.messages
+    if runtime is None:
+        return _communication(catalogue, plans[0], stakeholders, messages, post_mortems, value)
+    # The messages fix which values their texts name (and in which order): the key. A
+    # parameter's value is the catalogue's own (``get`` reads None for it unless a fact has
+    # its name); facts are hashable.
+    key = (
+        plans[0],
+        stakeholders,
+        messages,
+        post_mortems,
+        *map(get, [n for i in messages for n in entries[i].names]),
+    )
+    memo = runtime.memo("plan.communication")
+    found: Communication | None = memo.get(key)
+    if found is None:
+        # Many communications share a message with the same values, and many messages a
+        # text (a subject may name what the text does not): each is made once.
+        rendered, texts = runtime.memo("plan.messages"), runtime.memo("plan.texts")
+
+        def text(t: PlanText) -> str:
+            if t.template is None:
+                return t.text
+            text_key = (t, *map(get, t.template.names))
+            done: str | None = texts.get(text_key)
+            return done if done is not None else texts.put(text_key, t.render(value))
+
+        def message(i: str) -> Message:
+            entry = entries[i]
+            message_key = (i, *map(get, entry.names))
+            done: Message | None = rendered.get(message_key)
+            return done or rendered.put(message_key, _message(entry, value, text))
+
+        found = memo.put(
+            key,
+            _communication(
+                catalogue, plans[0], stakeholders, messages, post_mortems, value, message
+            ),
+        )
+    return found
+
+
+def _communication(
+    catalogue: PlanCatalogue,
+    plan: str,
+    stakeholders: Sequence[str],
+    messages: Sequence[str],
+    post_mortems: Sequence[str],
+    value: Callable[[str], Any],
+    message: Callable[[str], Message] | None = None,
+) -> Communication:
+    render = message or (lambda i: _message(catalogue.messages[i], value))
+    fields = {
+        **catalogue.communication_plans[plan],
+        "stakeholders": [catalogue.stakeholder_groups[i] for i in stakeholders],
+        "messages": [render(i) for i in messages],
+        "post_mortem": catalogue.post_mortems[post_mortems[0]] if post_mortems else None,
+    }
+    return built(Communication, fields, _EVERY_COMMUNICATION_FIELD)
+
+
+def _message(
+    message: PlanMessage,
+    value: Callable[[str], Any],
+    text: Callable[[PlanText], str] | None = None,
+) -> Message:
+    render = text or (lambda t: t.render(value))
+    fields = {
+        "id": message.id,
+        "title": message.title,
+        "channel": message.channel,
+        "section": message.section,
+        "subject": render(message.subject) if message.subject else None,
+        "text": render(message.text),
+    }
+    return built(Message, fields, _EVERY_MESSAGE_FIELD)

@@ -1,0 +1,79 @@
+"""The fast paths of a first-sight decision keep every output a caller reads.
+
+The generated pipeline evaluates a test several rules of a table share once, ahead of them;
+the rationale's walk is generated code; plan steps and results are built without
+validation and share their field names. None of that may show in what ``decide`` returns.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rollback_decision import Policy, decide, load_policy
+from rollback_decision.decision import Decision
+from rollback_decision.engine import native
+from tests.conftest import EXAMPLES
+
+INCIDENTS: list[dict[str, Any]] = [
+    {
+        "related_to_deployment": True,
+        "symptoms": ["trading_logic_error", "data_corruption"],
+        "change": {"components": ["application_code", "database_schema"]},
+    },
+    {
+        "related_to_deployment": True,
+        "fix_forward_eta_minutes": 20,
+        "rollback_eta_minutes": 10,
+        "change": {
+            "components": ["configuration", "network"],
+            "data_scenario": "backward_compatible_schema",
+        },
+    },
+    {
+        "related_to_deployment": True,
+        "production_down": True,
+        "change": {"components": ["infrastructure"], "point_of_no_return": ["external_dependency"]},
+    },
+    {"related_to_deployment": None, "severity": "critical"},
+]
+
+
+def test_only_tests_that_cannot_raise_are_evaluated_ahead_of_the_rules(policy: Policy) -> None:
+    source = native.pipeline(policy).source
+    shared = re.findall(r"^    (a\d+) = (.*)$", source, flags=re.MULTILINE)
+    assert shared, "the plan table's rules share tests: some are evaluated once"
+    for name, expression in shared:
+        # set and size tests, and membership in a list fact, may meet a null list (a rule may
+        # test it only after checking it is not null): they stay where they were
+        assert not re.search(r"isdisjoint|issubset|issuperset|len\(|not v|in v\d", expression)
+        # each is used by at least two rules of its table
+        assert len(re.findall(rf"\b{name}\b", source)) >= 3
+
+
+def test_remembered_parts_give_the_decisions_made_from_nothing() -> None:
+    for policy in (load_policy(), load_policy(EXAMPLES / "org-policy.yaml")):
+        policy.runtime.clear()
+        for _ in range(2):  # first sight, then every part remembered
+            for incident in INCIDENTS:
+                fresh = decide(incident, policy=policy, remember=False)
+                assert decide(incident, policy=policy) == fresh
+                assert _numbers_run_on(fresh)
+            policy.runtime.memo("decisions.native").clear()
+
+
+def test_results_share_field_names_but_a_copy_changes_only_itself(policy: Policy) -> None:
+    first, second = (decide(i, policy=policy, remember=False) for i in INCIDENTS[:2])
+    step = first.plan[0]
+    changed = step.model_copy(update={"text": "changed"})
+    assert changed.text == "changed"
+    assert step.text != "changed"
+    assert step.model_fields_set == set(type(step).model_fields)
+    assert second.plan[0].model_fields_set == set(type(step).model_fields)
+    # every field counts as set: nothing is dropped from an exclude_unset dump
+    assert first.model_dump(exclude_unset=True) == first.model_dump()
+    assert Decision.model_validate_json(first.model_dump_json()) == first
+
+
+def _numbers_run_on(decision: Decision) -> bool:
+    return [s.number for s in decision.plan] == list(range(1, len(decision.plan) + 1))
