@@ -151,6 +151,9 @@ class Walk:
     tables: Sequence[Sequence[CompiledTable]] | None = None
     #: most classes held after one table; past it :meth:`run` raises :class:`WalkLimit`
     max_classes: int = MAX_CLASSES
+    #: merge runs of a number kept only for the invariants (see :meth:`_run_number`); False
+    #: keeps every point of it apart, as the first verifier did
+    runs: bool = True
 
     def run(self) -> None:
         space = self.space
@@ -176,6 +179,9 @@ class Walk:
                 and name not in self.keep
                 and not (space.number_partners(name) & set(new_inputs))
             ]
+            run_name = self._run_number(new_inputs, local, later)
+            if run_name is not None:
+                local.append(run_name)  # last, so that its points vary fastest
             for name in new_inputs:
                 introduced.add(name)
                 if name not in local:
@@ -185,7 +191,18 @@ class Walk:
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
             pick = _getter([index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs])
             domains = self._local_domains(local, columns)
-            columns = columns + [(p, name) for name in ev.outputs]
+            # A run number is related to the numbers of the class it is compared with.
+            related = (
+                [i for i, (_, n) in enumerate(columns) if n in space.number_partners(run_name)]
+                if run_name is not None
+                else []
+            )
+            run_at = len(local) - 1
+            columns = (
+                columns
+                + ([(INPUT, run_name)] if run_name is not None else [])
+                + [(p, name) for name in ev.outputs]
+            )
             live = set(self.keep_columns(stages, needs, position))
             keep_idx = [
                 i
@@ -198,6 +215,7 @@ class Walk:
             fired: dict[int, tuple[Outcome, WalkClass]] = {}
             evaluated = 0
             for key, cls in states.items():
+                run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
                 for combo, pairs, extra in domains(key):
                     evaluated += 1
                     result = ev(pick(key + combo) if combo else pick(key))
@@ -212,8 +230,13 @@ class Walk:
                         if cost < group.cost:
                             group.assignment, group.cost = (*cls.assignment, *pairs), cost
                     if result.values is None:
+                        run = None
                         continue
-                    new_key = project(key + result.values)
+                    if run_name is None:
+                        new_key = project(key + result.values)
+                    else:
+                        run = _extend_run(run, combo, run_at, result.values, key, related)
+                        new_key = project((*key, run[4], *result.values))
                     existing = out.get(new_key)
                     if existing is None:
                         out[new_key] = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
@@ -237,6 +260,27 @@ class Walk:
             columns = [columns[i] for i in keep_idx]
         self.columns = columns
         self.final = states
+
+    def _run_number(
+        self, new_inputs: Sequence[str], local: Sequence[str], later: set[Column]
+    ) -> str | None:
+        """A number this table introduces that no later table reads and that is kept only for
+        the invariants: it is walked like a local input, and consecutive points of it that
+        get the same outputs and stand in the same order to the numbers of the class it is
+        compared with are one class (a *run*), shown by its first point."""
+        if not self.runs:
+            return None
+        space = self.space
+        for name in new_inputs:
+            if (
+                name not in local
+                and (INPUT, name) not in later
+                and name in self.keep
+                and space.domains[name].values is None
+                and not (space.number_partners(name) & set(new_inputs))
+            ):
+                return name
+        return None
 
     def _local_domains(
         self, local: Sequence[str], columns: Sequence[Column]
@@ -380,6 +424,41 @@ class Walk:
         return sum(cls.weight for cls in self.final.values()) + sum(
             f.example.weight for f in self.findings
         )
+
+
+def _extend_run(
+    run: tuple[Any, ...] | None,
+    combo: tuple[Any, ...],
+    at: int,
+    values: tuple[Any, ...],
+    key: tuple[Any, ...],
+    related: Sequence[int],
+) -> tuple[Any, ...]:
+    """The run the point ``combo[at]`` belongs to: the current one if the point follows it
+    (same other inputs, larger, same outputs, same order to the related numbers of ``key``),
+    else a new one that starts at the point. A run is (other inputs, outputs, relations, last
+    point, first point)."""
+    value = combo[at]
+    others = combo[:at]
+    relations = tuple(_order(value, key[i]) for i in related)
+    if (
+        run is not None
+        and is_number(value)
+        and is_number(run[3])
+        and value > run[3]
+        and run[0] == others
+        and run[1] == values
+        and run[2] == relations
+    ):
+        return (others, values, relations, value, run[4])
+    return (others, values, relations, value, value)
+
+
+def _order(a: Any, b: Any) -> int | None:
+    """-1, 0 or 1 as ``a`` is below, at or above ``b``; None unless both are numbers."""
+    if not (is_number(a) and is_number(b)):
+        return None
+    return (a > b) - (a < b)
 
 
 def _stages(tables: Sequence[Sequence[CompiledTable]]) -> list[tuple[int, CompiledTable]]:
