@@ -55,11 +55,13 @@ def decision_rule(i: int) -> list[str]:
     t = 16 + i * 0.5
     kind = (i // 2) % 3
     if kind == 0:
+        # under the 15-minute window (a quick fix either way), each its own threshold
+        quick = 15 - 15 / (i // 6 + 2)
         return [
             "    - table: decision",
             "      before: tree.3.critical",
             f"      id: org.decision.quick.{i}",
-            f"      when: {{fix_forward_eta_minutes: {{lt: {t / 4:g}}}, "
+            f"      when: {{fix_forward_eta_minutes: {{lt: {quick:.6g}}}, "
             "impact: non_critical, related_to_deployment: true}",
             "      set: {action: fix_forward}",
             "      because: A fix this quick is taken before a non-critical rollback.",

@@ -41,6 +41,7 @@ from rollback_decision.policy.types import FactType, input_fact_types
 __all__ = [
     "FactDomain",
     "FactSpace",
+    "condition_tests",
     "is_number",
     "outside_cuts",
     "table_needs",
@@ -48,14 +49,14 @@ __all__ = [
 ]
 
 
-def _tests(condition: Condition) -> Iterator[Test]:
+def condition_tests(condition: Condition) -> Iterator[Test]:
     if isinstance(condition, Test):
         yield condition
     elif isinstance(condition, Not):
-        yield from _tests(condition.item)
+        yield from condition_tests(condition.item)
     elif isinstance(condition, (AllOf, AnyOf)):
         for item in condition.items:
-            yield from _tests(item)
+            yield from condition_tests(item)
 
 
 def is_number(value: Any) -> bool:
@@ -100,7 +101,7 @@ def outside_cuts(tables: Sequence[CompiledTable], facts: Iterable[str]) -> dict[
     notes = _Notes()
     for table in tables:
         for rule in table.rules:
-            for test in _tests(rule.condition):
+            for test in condition_tests(rule.condition):
                 if test.fact in wanted and test.operand.fact is None:
                     OPERATORS[test.op].note(notes, test.fact, test.operand.value)
     return notes.thresholds
@@ -175,7 +176,7 @@ class FactSpace:
                     for name, _, source in rule.sets:
                         if source is not None:
                             copies.setdefault(source, set()).add(name)
-                    for test in _tests(rule.condition):
+                    for test in condition_tests(rule.condition):
                         other = test.operand.fact
                         if other is None:
                             OPERATORS[test.op].note(notes, test.fact, test.operand.value)
