@@ -92,3 +92,34 @@ def test_the_exhaustive_walk_still_holds_the_recorded_classes(
     exhaustive = verify_policy(policy, exhaustive=True)
     assert exhaustive.classes == recorded["classes"]
     assert findings(exhaustive) == recorded["findings"] == findings(verify_policy(policy))
+
+
+def test_a_gap_hidden_in_the_decision_table_among_a_thousand_added_rules_is_found_and_replays(
+    tmp_path: Path,
+) -> None:
+    """An organisation adds 1,000 threshold rules (most to the plan tables, some to the
+    decision and rollback-ETA tables) and narrows the decision's last catch-all to every fix
+    ETA but 37 minutes: exactly the incidents that reach it with that ETA fall through."""
+    from benchmarks.verify_scale import decision_rule, write_org_policy
+
+    narrowed = [
+        "    - table: decision",
+        "      id: org.decision.rollback",
+        "      when: {fix_forward_eta_minutes: {ne: 37}}",
+        "      set: {action: rollback}",
+        "      because: Roll back.",
+    ]
+    in_decision_tables = [line for i in range(0, 24, 2) for line in decision_rule(i)]
+    path = write_org_policy(
+        tmp_path,
+        1000,
+        disable=["tree.7.rollback"],
+        extra=[*in_decision_tables, *narrowed],
+    )
+    policy = load_policy(path)
+    assert sum(len(t.rules) for t in policy.tables) >= 1000
+    report = verify_policy(policy)
+    assert [(f.kind, f.subject) for f in report.findings] == [("gap", "table 'decision'")]
+    (gap,) = report.findings
+    assert gap.example == {"related_to_deployment": True, "fix_forward_eta_minutes": 37}
+    replay(policy, gap)

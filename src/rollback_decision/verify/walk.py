@@ -48,15 +48,16 @@ MAX_CLASSES = 1_500_000
 class WalkLimit(Exception):
     """The walk stopped: the classes it would hold reached its limit."""
 
-    def __init__(self, table: str, limit: int) -> None:
-        super().__init__(table, limit)
+    def __init__(self, table: str, limit: int, what: str = "classes of incidents") -> None:
+        super().__init__(table, limit, what)
         self.table = table
         self.limit = limit
+        self.what = what
 
     def __str__(self) -> str:
         return (
             f"the walk stopped at table {self.table!r}: it would hold more than "
-            f"{self.limit:,} classes of incidents"
+            f"{self.limit:,} {self.what}"
         )
 
 
@@ -300,6 +301,9 @@ class Walk:
                 if plan is None:
                     plan = plans[sig] = _plan(key, domains, ev, pick, run_name, run_at, related)
                     evaluated += plan.evaluated
+                    if evaluated > self.max_classes:
+                        # each evaluation holds its result until the table is done
+                        raise WalkLimit(table.id, self.max_classes, "table evaluations")
                 weight, cost = cls.weight, cls.cost
                 seen_plan = used.get(id(plan))
                 if seen_plan is None:
