@@ -123,3 +123,19 @@ def test_a_gap_hidden_in_the_decision_table_among_a_thousand_added_rules_is_foun
     (gap,) = report.findings
     assert gap.example == {"related_to_deployment": True, "fix_forward_eta_minutes": 37}
     replay(policy, gap)
+
+
+def test_diff_counts_what_the_exhaustive_walk_counts_on_a_generated_policy(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.verify_scale import write_org_policy
+    from rollback_decision.verify import diff_policies
+
+    shipped = load_policy()
+    policy = load_policy(write_org_policy(tmp_path, 6, extra=ODD_RULES, mix="mixed"))
+    merged = diff_policies(shipped, policy)
+    exhaustive = diff_policies(shipped, policy, exhaustive=True)
+    assert merged.changed
+    assert merged.transitions == exhaustive.transitions
+    assert merged.space_size == exhaustive.space_size
+    assert merged.findings == exhaustive.findings

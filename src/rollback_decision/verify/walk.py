@@ -400,11 +400,15 @@ class Walk:
             cuts[i] = sorted(points)
         if not cuts:
             return states
+        # Numbers of the class a compared fact's points are cut at together: their order to
+        # each other stays (two rollback ETAs of two policies, equal or not, say).
+        numbers = range(len(columns))
         merged: dict[tuple[Any, ...], tuple[tuple[Any, ...], WalkClass]] = {}
         for key, cls in states.items():
             block = list(key)
             for i, at in cuts.items():
                 block[i] = _block(key[i], at)
+            block += [_order(key[i], key[j]) for i in cuts for j in numbers if j != i]
             found = merged.get(tuple(block))
             if found is None:
                 merged[tuple(block)] = (key, WalkClass(cls.weight, cls.assignment, cls.cost))
