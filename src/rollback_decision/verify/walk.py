@@ -255,12 +255,9 @@ class Walk:
             reads = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
             pick = _getter(reads)
             domains = self._local_domains(local, columns)
-            # A run number is related to the numbers of the class it is compared with.
-            related = (
-                [i for i, (_, n) in enumerate(columns) if n in space.number_partners(run_name)]
-                if run_name is not None
-                else []
-            )
+            # A run number keeps its order to the class's other numbers (an invariant may
+            # compare it with one: equal fix and rollback times).
+            related = self._free_numbers(columns) if run_name is not None else []
             # What a class's results depend on: the columns the table reads, and those the
             # points of its local numbers depend on. Classes that agree there share one plan.
             partners: set[str] = set()
@@ -378,8 +375,8 @@ class Walk:
         first smallest member). The cuts of a number are its thresholds, those of the facts it
         is compared with, and 0 (where a compared fact's points start): the facts compared with
         it take the same points around any member of a block, so what follows is the same.
-        A number copied into another fact, or compared with a fact outside the walk's tables,
-        keeps its values."""
+        A number with listed values, copied into another fact, or compared with a fact outside
+        the walk's tables keeps its values."""
         if not self.runs or not states:
             return states
         space = self.space
@@ -390,6 +387,8 @@ class Walk:
         for i, (ns, name) in enumerate(columns):
             if ns != p or name not in table.outputs or name in copied:
                 continue
+            if table.outputs[name].values is not None:
+                continue  # listed values (a rollback type): few, and each may matter as such
             if not any(is_number(key[i]) for key in itertools.islice(states, 64)):
                 continue
             if any(_compares(t, name) for t in outside):
@@ -402,7 +401,7 @@ class Walk:
             return states
         # Numbers of the class a compared fact's points are cut at together: their order to
         # each other stays (two rollback ETAs of two policies, equal or not, say).
-        numbers = range(len(columns))
+        numbers = self._free_numbers(columns)
         merged: dict[tuple[Any, ...], tuple[tuple[Any, ...], WalkClass]] = {}
         for key, cls in states.items():
             block = list(key)
@@ -419,6 +418,19 @@ class Walk:
                     group.assignment, group.cost = cls.assignment, cls.cost
                     merged[tuple(block)] = (key, group)
         return dict(merged.values())
+
+    def _free_numbers(self, columns: Sequence[Column]) -> list[int]:
+        """The columns holding numbers whose values are not listed (ETAs, not rollback types)."""
+        out = []
+        for i, (ns, name) in enumerate(columns):
+            if ns == INPUT:
+                ftype = self.space.types[name]
+            else:
+                policy = self.space.policies[ns]
+                ftype = policy.table(policy.producers[name]).outputs[name]
+            if ftype.kind in ("number", "integer") and ftype.values is None:
+                out.append(i)
+        return out
 
     def _run_number(
         self, new_inputs: Sequence[str], local: Sequence[str], later: set[Column]
