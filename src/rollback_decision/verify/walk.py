@@ -370,9 +370,9 @@ class Walk:
         table: CompiledTable,
         later: Sequence[tuple[int, CompiledTable]],
     ) -> dict[tuple[Any, ...], WalkClass]:
-        """Classes that differ only in numbers this table made, where the numbers fall in the
-        same block of every cut that can still tell them apart, are one class (shown by its
-        first smallest member). The cuts of a number are its thresholds, those of the facts it
+        """Classes that differ only in numbers the tables so far made, where the numbers fall
+        in the same block of every cut that can still tell them apart, are one class (shown by
+        its first smallest member). The cuts of a number are its thresholds, those of the facts it
         is compared with, and 0 (where a compared fact's points start): the facts compared with
         it take the same points around any member of a block, so what follows is the same.
         A number with listed values, copied into another fact, or compared with a fact outside
@@ -380,17 +380,24 @@ class Walk:
         if not self.runs or not states:
             return states
         space = self.space
-        walked = {t.id for _, t in later} | {table.id}
-        outside = [t for t in space.policies[p].tables if t.id not in walked]
-        copied = {s for _, t in later for r in t.rules for _, _, s in r.sets if s is not None}
+        walks = self.tables if self.tables is not None else space.tables
         cuts: dict[int, list[float]] = {}
-        for i, (ns, name) in enumerate(columns):
-            if ns != p or name not in table.outputs or name in copied:
+        for i in self._free_numbers(columns):
+            ns, name = columns[i]
+            if ns == INPUT:
                 continue
-            if table.outputs[name].values is not None:
-                continue  # listed values (a rollback type): few, and each may matter as such
-            if not any(is_number(key[i]) for key in itertools.islice(states, 64)):
+            # made by a table of policy ns that is done: this one, or one before it
+            if any(q == ns and name in t.outputs for q, t in later):
                 continue
+            if any(
+                q == ns and source == name
+                for q, t in later
+                for rule in t.rules
+                for _, _, source in rule.sets
+            ):
+                continue  # copied into another fact
+            walked = {t.id for t in walks[ns]}
+            outside = [t for t in space.policies[ns].tables if t.id not in walked]
             if any(_compares(t, name) for t in outside):
                 continue
             points = {0.0, *space.number_thresholds(name)}
