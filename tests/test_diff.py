@@ -60,6 +60,7 @@ def expected_counts(old: Policy, new: Policy) -> dict[tuple[str, str], int]:
         keep=frozenset({"fix_forward_eta_minutes", "partial_deployment"}),
         outputs=wanted,
         tables=[tables[0]],
+        runs=False,  # every fix ETA apart: the count below compares it with 30
     )
     walk.run()
     index = {c: i for i, c in enumerate(walk.columns)}
@@ -67,9 +68,9 @@ def expected_counts(old: Policy, new: Policy) -> dict[tuple[str, str], int]:
     for key, cls in walk.final.items():
         action, eta = key[index[(0, "action")]], key[index[("in", "fix_forward_eta_minutes")]]
         completes = key[index[("in", "partial_deployment")]] and key[index[(0, "risk")]] != "high"
-        if action in ("rollback", "evaluate_risk") and eta is not None and eta < 30:
-            if not completes:
-                counts[(action, "fix_forward")] = counts.get((action, "fix_forward"), 0) + cls.weight
+        changes = action in ("rollback", "evaluate_risk") and eta is not None and eta < 30
+        if changes and not completes:
+            counts[(action, "fix_forward")] = counts.get((action, "fix_forward"), 0) + cls.weight
     return counts
 
 

@@ -385,11 +385,11 @@ def test_each_broken_copy_gets_the_recorded_findings(
     name: str, broken: Callable[[str], tuple[Policy, VerifyReport]]
 ) -> None:
     """The findings, their counts and counterexamples are those the exhaustive walk of the
-    first verifier (commit 757b525) recorded in ``expected-findings.json``."""
+    first verifier (commit 757b525) recorded in ``expected-findings.json`` (the classes it
+    held are compared in the test below: the default walk merges runs of fix ETAs)."""
     recorded = json.loads((BROKEN / "expected-findings.json").read_text("utf-8"))[name]
     _, report = broken(name)
     assert report.space_size == recorded["space_size"]
-    assert report.classes == recorded["classes"]
     assert [f.to_dict() for f in report.findings] == recorded["findings"]
 
 

@@ -23,20 +23,31 @@ def diff_policies(
     *,
     engine: EngineChoice = "native",
     max_classes: int = MAX_CLASSES,
+    exhaustive: bool = False,
 ) -> DiffReport:
     """Which decisions change from ``old`` to ``new``, over the space both policies span.
 
     Transitions are counted per (old, new) pair of actions, authorities and rollback types,
     each with its smallest example incident. When part of the space cannot be compared (the
     walk would hold more than ``max_classes`` classes, or a fact cannot be enumerated), the
-    report has an ``incomplete`` finding (so it counts as changed).
+    report has an ``incomplete`` finding (so it counts as changed). ``exhaustive`` keeps every
+    value of a number a table makes apart (the first walk, for comparison).
     """
     started = time.perf_counter()
     wanted = ("action", "authority", "rollback_type")
     tables = [split_tables(old, wanted)[0], split_tables(new, wanted)[0]]
     space = FactSpace([old, new], tables)
     matchers = [resolve_engine(engine, old)[1], resolve_engine(engine, new)[1]]
-    walk = Walk(space, matchers, outputs=wanted, tables=tables, max_classes=max_classes)
+    walk = Walk(
+        space,
+        matchers,
+        outputs=wanted,
+        tables=tables,
+        max_classes=max_classes,
+        runs=not exhaustive,
+        ordered=not exhaustive,
+        collapse=not exhaustive,
+    )
     try:
         walk.run()
     except WalkLimit as limit:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 from rollback_decision.engine.core import incident_facts
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
-from rollback_decision.policy.conditions import condition_tests as _tests
+from rollback_decision.policy.conditions import condition_tests
 from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType, input_fact_types
 
@@ -90,7 +90,7 @@ def outside_cuts(tables: Sequence[CompiledTable], facts: Iterable[str]) -> dict[
     notes = _Notes()
     for table in tables:
         for rule in table.rules:
-            for test in _tests(rule.condition):
+            for test in condition_tests(rule.condition):
                 if test.fact in wanted and test.operand.fact is None:
                     OPERATORS[test.op].note(notes, test.fact, test.operand.value)
     return notes.thresholds
@@ -165,7 +165,7 @@ class FactSpace:
                     for name, _, source in rule.sets:
                         if source is not None:
                             copies.setdefault(source, set()).add(name)
-                    for test in _tests(rule.condition):
+                    for test in condition_tests(rule.condition):
                         other = test.operand.fact
                         if other is None:
                             OPERATORS[test.op].note(notes, test.fact, test.operand.value)

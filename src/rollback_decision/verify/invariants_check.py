@@ -8,7 +8,8 @@ being verified (no memo), so that a nondeterministic engine is caught.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rollback_decision.decision import Decision
@@ -54,9 +55,20 @@ class _Oracle:
         self.evals: list[TableEval] = [
             walk.evals.get((p, t.id)) or TableEval(t, walk.matchers[p]) for t in tables
         ]
+        # The decision depends on the input facts the tables read, and on nothing else.
+        producers = policy.producers
+        inputs = sorted({n for ev in self.evals for n in ev.needs if n not in producers})
+        self.inputs: Callable[[Mapping[str, Any]], tuple[Any, ...]] = lambda facts: tuple(
+            facts[n] for n in inputs
+        )
+        if len(inputs) > 1:
+            self.inputs = operator.itemgetter(*inputs)
+        self.known: dict[tuple[Any, ...], Decision] = {}
 
     def facts(self, incident: Incident) -> dict[str, Any]:
-        facts = incident_facts(incident)
+        return self._derive(incident_facts(incident))
+
+    def _derive(self, facts: dict[str, Any]) -> dict[str, Any]:
         for ev in self.evals:
             result = ev(ev.pick(facts))
             if result.values is None:
@@ -65,7 +77,14 @@ class _Oracle:
         return facts
 
     def __call__(self, incident: Incident) -> Decision:
-        return light_decision(self.policy, self.facts(incident), self.decisions)
+        facts = incident_facts(incident)
+        key = self.inputs(facts)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = light_decision(
+                self.policy, self._derive(facts), self.decisions
+            )
+        return found
 
 
 def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]) -> list[Finding]:

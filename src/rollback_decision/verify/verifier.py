@@ -37,6 +37,7 @@ def verify_policy(
     engine: EngineChoice = "native",
     invariants: Sequence[Invariant] = INVARIANTS,
     max_classes: int = MAX_CLASSES,
+    exhaustive: bool = False,
 ) -> VerifyReport:
     """Check ``policy`` (default: the shipped one) over its whole discretised fact space.
 
@@ -44,6 +45,10 @@ def verify_policy(
     unique table match), rules that can never fire (never match, or always shadowed by an
     earlier rule) and invariant violations, each with the smallest incident that shows it.
     ``engine`` is an engine name or a :data:`~rollback_decision.engine.core.Matcher`.
+
+    ``exhaustive`` keeps every point of a number the invariants read apart (the first
+    verifier's walk, for comparison): by default consecutive points that get the same decision
+    and stand in the same order to the numbers they are compared with are one class.
 
     When part of the space cannot be checked (the walk would hold more than ``max_classes``
     classes, or a fact some rule reads cannot be enumerated), the report has an
@@ -72,6 +77,9 @@ def verify_policy(
         outputs=tuple(dict.fromkeys([*DECISION_OUTPUTS, *interface])),
         tables=[core],
         max_classes=max_classes,
+        runs=not exhaustive,
+        ordered=not exhaustive,
+        collapse=not exhaustive,
     )
     full_space = FactSpace([policy]) if sinks else space
     try:

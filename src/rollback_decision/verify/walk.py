@@ -13,6 +13,7 @@ each policy's derived facts are kept apart.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,13 @@ from typing import Any
 
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.policy import CompiledTable, Policy
+from rollback_decision.policy.conditions import (
+    AllOf,
+    Condition,
+    compile_condition,
+    condition_tests,
+    facts_read,
+)
 from rollback_decision.policy.semantics import Combine, Outcome, outcome
 from rollback_decision.verify.abstraction import Canon, canon_for, merge_classes
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs
@@ -48,15 +56,16 @@ MAX_CLASSES = 1_500_000
 class WalkLimit(Exception):
     """The walk stopped: the classes it would hold reached its limit."""
 
-    def __init__(self, table: str, limit: int) -> None:
-        super().__init__(table, limit)
+    def __init__(self, table: str, limit: int, what: str = "classes of incidents") -> None:
+        super().__init__(table, limit, what)
         self.table = table
         self.limit = limit
+        self.what = what
 
     def __str__(self) -> str:
         return (
             f"the walk stopped at table {self.table!r}: it would hold more than "
-            f"{self.limit:,} classes of incidents"
+            f"{self.limit:,} {self.what}"
         )
 
 
@@ -68,7 +77,15 @@ Column = tuple[Any, str]
 
 
 class TableEval:
-    """One table of one policy, evaluated with a memo keyed by the facts it reads."""
+    """One table of one policy, evaluated with a memo keyed by the facts it reads.
+
+    Which rules match is worked out with bit masks: for each fact and value, the rules whose
+    tests of that fact alone accept the value (a rule that does not test the fact accepts every
+    value); the rules matching a combination are the AND of its facts' masks. A rule part that
+    reads two facts at once (``fix_forward_eta_minutes: {lt: {fact: rollback_eta}}``) is
+    checked with the rule's own predicate, only where the masks leave the rule standing. So an
+    evaluation costs a few operations per fact, not one predicate call per rule.
+    """
 
     def __init__(self, table: CompiledTable, matcher: Matcher | None) -> None:
         self.table = table
@@ -82,6 +99,23 @@ class TableEval:
         )
         self.outputs = tuple(table.outputs)
         self.memo: dict[tuple[Any, ...], Outcome] = {}
+        #: per fact, the rules' tests of that fact alone, compiled: (rule bit, predicate)
+        self._parts: dict[str, list[tuple[int, Callable[[Mapping[str, Any]], bool]]]] = {}
+        #: rules with a part that reads several facts: checked with their predicate
+        self._mixed = 0
+        self._all = (1 << len(table.rules)) - 1
+        for position, rule in enumerate(table.rules):
+            by_fact: dict[str, list[Condition]] = {}
+            for part in _conjuncts(rule.condition):
+                read = facts_read(part)
+                if len(read) == 1:
+                    by_fact.setdefault(next(iter(read)), []).append(part)
+                else:
+                    self._mixed |= 1 << position
+            for name, parts in by_fact.items():
+                test = compile_condition(parts[0] if len(parts) == 1 else AllOf(tuple(parts)))
+                self._parts.setdefault(name, []).append((position, test))
+        self._accepts: dict[tuple[str, Any], int] = {}
 
     def __call__(self, values: tuple[Any, ...]) -> Outcome:
         result = self.memo.get(values)
@@ -89,14 +123,49 @@ class TableEval:
             result = self.memo[values] = self._evaluate(dict(zip(self.needs, values, strict=True)))
         return result
 
+    def _accept(self, name: str, value: Any) -> int:
+        """The rules whose tests of ``name`` alone hold for ``value``."""
+        found = self._accepts.get((name, value))
+        if found is None:
+            found = self._all
+            facts = {name: value}
+            for position, test in self._parts.get(name, ()):
+                if not test(facts):
+                    found &= ~(1 << position)
+            self._accepts[(name, value)] = found
+        return found
+
+    def matches(self, facts: Mapping[str, Any]) -> tuple[int, ...]:
+        """The indexes of the rules whose condition holds for ``facts``, in table order."""
+        mask = self._all
+        for name in self._parts:
+            mask &= self._accept(name, facts[name])
+        rules = self.table.rules
+        out: list[int] = []
+        while mask:
+            low = mask & -mask
+            position = low.bit_length() - 1
+            mask ^= low
+            if low & self._mixed and not rules[position].predicate(facts):
+                continue
+            out.append(rules[position].index)
+        return tuple(out)
+
     def _evaluate(self, facts: dict[str, Any]) -> Outcome:
         table = self.table
-        matches = tuple(rule.index for rule in table.rules if rule.predicate(facts))
+        matches = self.matches(facts)
         if self.matcher is None:
             return outcome(table, matches, facts)
         # Another engine decides what fires; every match is kept to find shadowed rules.
         result = outcome(table, self.matcher(table, facts), facts)
         return replace(result, matches=matches)
+
+
+def _conjuncts(condition: Condition) -> list[Condition]:
+    """The parts a condition's top-level conjunction is made of."""
+    if isinstance(condition, AllOf):
+        return [part for item in condition.items for part in _conjuncts(item)]
+    return [condition]
 
 
 # -- the walk -----------------------------------------------------------------------------------
@@ -161,6 +230,9 @@ class Walk:
     ordered: bool = True
     #: merge the values later tables cannot tell apart (:mod:`.abstraction`)
     collapse: bool = True
+    #: merge runs of a number kept only for the invariants (see :meth:`_run_number`); False
+    #: keeps every point of it apart, as the first verifier did
+    runs: bool = True
 
     def run(self) -> None:
         space = self.space
@@ -198,6 +270,9 @@ class Walk:
                 and name not in self.keep
                 and not (space.number_partners(name) & set(new_inputs))
             ]
+            run_name = self._run_number(new_inputs, local, later)
+            if run_name is not None:
+                local.append(run_name)  # last, so that its points vary fastest
             for name in new_inputs:
                 introduced.add(name)
                 if name not in local:
@@ -208,9 +283,31 @@ class Walk:
                     )
             index = {c: i for i, c in enumerate(columns)}
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
-            pick = _getter([index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs])
+            reads = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
+            pick = _getter(reads)
             domains = self._local_domains(local, columns)
-            columns = columns + [(p, name) for name in ev.outputs]
+            # A run number keeps its order to the class's other numbers (an invariant may
+            # compare it with one: equal fix and rollback times).
+            related = self._free_numbers(columns) if run_name is not None else []
+            # What a class's results depend on: the columns the table reads, and those the
+            # points of its local numbers depend on. Classes that agree there share one plan.
+            partners: set[str] = set()
+            for name in local:
+                if space.domains[name].values is None:
+                    partners |= space.number_partners(name)
+            signature = _getter(
+                sorted(
+                    {i for i in reads if i < len(columns)}
+                    | {i for i, (_, n) in enumerate(columns) if n in partners}
+                    | set(related)
+                )
+            )
+            run_at = len(local) - 1
+            columns = (
+                columns
+                + ([(INPUT, run_name)] if run_name is not None else [])
+                + [(p, name) for name in ev.outputs]
+            )
             live = set(self.keep_columns(stages, needs, position))
             keep_idx = [
                 i
@@ -221,35 +318,68 @@ class Walk:
             out: dict[tuple[Any, ...], WalkClass] = {}
             # per distinct result: the result, and the class of the states that got it
             fired: dict[int, tuple[Outcome, WalkClass]] = {}
+            plans: dict[tuple[Any, ...], _Plan] = {}
+            # per plan, in the order of its first class: the plan, the weight of its classes,
+            # and the first of them with the fewest non-default facts (cost, position, pairs)
+            used: dict[int, list[Any]] = {}
             evaluated = 0
-            for key, cls in states.items():
-                for combo, pairs, extra in domains(key):
-                    evaluated += 1
-                    result = ev(pick(key + combo) if combo else pick(key))
-                    cost = cls.cost + extra
-                    seen_result = fired.get(id(result))
-                    if seen_result is None:
-                        group = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
-                        fired[id(result)] = (result, group)
+            for position_of_class, (key, cls) in enumerate(states.items()):
+                sig = signature(key)
+                plan = plans.get(sig)
+                if plan is None:
+                    plan = plans[sig] = _plan(key, domains, ev, pick, run_name, run_at, related)
+                    evaluated += plan.evaluated
+                    if evaluated > self.max_classes:
+                        # each evaluation holds its result until the table is done
+                        raise WalkLimit(table.id, self.max_classes, "table evaluations")
+                weight, cost = cls.weight, cls.cost
+                seen_plan = used.get(id(plan))
+                if seen_plan is None:
+                    used[id(plan)] = [plan, weight, cost, position_of_class, cls.assignment]
+                else:
+                    seen_plan[1] += weight
+                    if cost < seen_plan[2]:
+                        seen_plan[2:] = [cost, position_of_class, cls.assignment]
+                # Tails that end up in one class: their count, and the first smallest member.
+                pending: dict[tuple[Any, ...], list[Any]] = {}
+                for tail, count, extra, order, pairs in plan.tails:
+                    new_key = project(key + tail)
+                    seen_tail = pending.get(new_key)
+                    if seen_tail is None:
+                        pending[new_key] = [count, extra, order, pairs]
                     else:
-                        group = seen_result[1]
-                        group.weight += cls.weight
-                        if cost < group.cost:
-                            group.assignment, group.cost = (*cls.assignment, *pairs), cost
-                    if result.values is None:
-                        continue
-                    new_key = project(key + result.values)
+                        seen_tail[0] += count
+                        if (extra, order) < (seen_tail[1], seen_tail[2]):
+                            seen_tail[1:] = [extra, order, pairs]
+                for new_key, (count, extra, _, pairs) in pending.items():
                     existing = out.get(new_key)
                     if existing is None:
-                        out[new_key] = WalkClass(cls.weight, (*cls.assignment, *pairs), cost)
+                        out[new_key] = WalkClass(
+                            weight * count, (*cls.assignment, *pairs), cost + extra
+                        )
                         if len(out) > self.max_classes:
                             raise WalkLimit(table.id, self.max_classes)
                     else:
-                        existing.weight += cls.weight
-                        if cost < existing.cost:
+                        existing.weight += weight * count
+                        if cost + extra < existing.cost:
                             existing.assignment = (*cls.assignment, *pairs)
-                            existing.cost = cost
+                            existing.cost = cost + extra
             self.evaluated += evaluated
+            # Per distinct result: the weight of the incidents that got it, and the first of
+            # them (in walk order) with the fewest non-default facts.
+            best: dict[int, list[Any]] = {}
+            for plan, weight, cost, first, assignment in used.values():
+                for result, count, extra, order, pairs in plan.results:
+                    rank = (cost + extra, first, order)
+                    seen_best = best.get(id(result))
+                    if seen_best is None:
+                        best[id(result)] = [result, weight * count, rank, assignment, pairs]
+                    else:
+                        seen_best[1] += weight * count
+                        if rank < seen_best[2]:
+                            seen_best[2:] = [rank, assignment, pairs]
+            for result, weight, rank, assignment, pairs in best.values():
+                fired[id(result)] = (result, WalkClass(weight, (*assignment, *pairs), rank[0]))
             for result, group in fired.values():
                 for rule_index in result.fired:
                     k = (p, table.id, rule_index)
@@ -260,6 +390,7 @@ class Walk:
                     self._record(p, table, result, group)
             columns = [columns[i] for i in keep_idx]
             states = self._collapse(out, columns, stages[position + 1 :], needs[position + 1 :])
+            states = self._canonical(states, columns, p, table, stages[position + 1 :])
         self.columns = columns
         self.final = states
 
@@ -314,6 +445,104 @@ class Walk:
         policy = self.space.policies[ns]
         table = next(t for t in policy.tables if t.id == policy.producers[name])
         return table.outputs[name].kind
+
+    def _canonical(
+        self,
+        states: dict[tuple[Any, ...], WalkClass],
+        columns: Sequence[Column],
+        p: int,
+        table: CompiledTable,
+        later: Sequence[tuple[int, CompiledTable]],
+    ) -> dict[tuple[Any, ...], WalkClass]:
+        """Classes that differ only in numbers the tables so far made, where the numbers fall
+        in the same block of every cut that can still tell them apart, are one class (shown by
+        its first smallest member). The cuts of a number are its thresholds, those of the facts it
+        is compared with, and 0 (where a compared fact's points start): the facts compared with
+        it take the same points around any member of a block, so what follows is the same.
+        A number with listed values, copied into another fact, or compared with a fact outside
+        the walk's tables keeps its values."""
+        if not self.runs or not states:
+            return states
+        space = self.space
+        walks = self.tables if self.tables is not None else space.tables
+        cuts: dict[int, list[float]] = {}
+        for i in self._free_numbers(columns):
+            ns, name = columns[i]
+            if ns == INPUT:
+                continue
+            # made by a table of policy ns that is done: this one, or one before it
+            if any(q == ns and name in t.outputs for q, t in later):
+                continue
+            if any(
+                q == ns and source == name
+                for q, t in later
+                for rule in t.rules
+                for _, _, source in rule.sets
+            ):
+                continue  # copied into another fact
+            walked = {t.id for t in walks[ns]}
+            outside = [t for t in space.policies[ns].tables if t.id not in walked]
+            if any(_compares(t, name) for t in outside):
+                continue
+            points = {0.0, *space.number_thresholds(name)}
+            for partner in space.number_partners(name):
+                points |= space.number_thresholds(partner)
+            cuts[i] = sorted(points)
+        if not cuts:
+            return states
+        # Numbers of the class a compared fact's points are cut at together: their order to
+        # each other stays (two rollback ETAs of two policies, equal or not, say).
+        numbers = self._free_numbers(columns)
+        merged: dict[tuple[Any, ...], tuple[tuple[Any, ...], WalkClass]] = {}
+        for key, cls in states.items():
+            block = list(key)
+            for i, at in cuts.items():
+                block[i] = _block(key[i], at)
+            block += [_order(key[i], key[j]) for i in cuts for j in numbers if j != i]
+            found = merged.get(tuple(block))
+            if found is None:
+                merged[tuple(block)] = (key, WalkClass(cls.weight, cls.assignment, cls.cost))
+            else:
+                _, group = found
+                group.weight += cls.weight
+                if cls.cost < group.cost:
+                    group.assignment, group.cost = cls.assignment, cls.cost
+                    merged[tuple(block)] = (key, group)
+        return dict(merged.values())
+
+    def _free_numbers(self, columns: Sequence[Column]) -> list[int]:
+        """The columns holding numbers whose values are not listed (ETAs, not rollback types)."""
+        out = []
+        for i, (ns, name) in enumerate(columns):
+            if ns == INPUT:
+                ftype = self.space.types[name]
+            else:
+                policy = self.space.policies[ns]
+                ftype = policy.table(policy.producers[name]).outputs[name]
+            if ftype.kind in ("number", "integer") and ftype.values is None:
+                out.append(i)
+        return out
+
+    def _run_number(
+        self, new_inputs: Sequence[str], local: Sequence[str], later: set[Column]
+    ) -> str | None:
+        """A number this table introduces that no later table reads and that is kept only for
+        the invariants: it is walked like a local input, and consecutive points of it that
+        get the same outputs and stand in the same order to the numbers of the class it is
+        compared with are one class (a *run*), shown by its first point."""
+        if not self.runs:
+            return None
+        space = self.space
+        for name in new_inputs:
+            if (
+                name not in local
+                and (INPUT, name) not in later
+                and name in self.keep
+                and space.domains[name].values is None
+                and not (space.number_partners(name) & set(new_inputs))
+            ):
+                return name
+        return None
 
     def _local_domains(
         self, local: Sequence[str], columns: Sequence[Column]
@@ -457,6 +686,117 @@ class Walk:
         return sum(cls.weight for cls in self.final.values()) + sum(
             f.example.weight for f in self.findings
         )
+
+
+@dataclass
+class _Plan:
+    """What one table does to every class that agrees on the columns it depends on: each
+    distinct result and each distinct tail the class's key is extended with, with how many
+    combinations of the local inputs get it, and the first smallest of them and its position."""
+
+    evaluated: int
+    results: list[tuple[Outcome, int, int, int, Assignment]]
+    tails: list[tuple[tuple[Any, ...], int, int, int, Assignment]]
+
+
+def _plan(
+    key: tuple[Any, ...],
+    domains: Callable[[tuple[Any, ...]], Sequence[tuple[tuple[Any, ...], Assignment, int]]],
+    ev: TableEval,
+    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]],
+    run_name: str | None,
+    run_at: int,
+    related: Sequence[int],
+) -> _Plan:
+    results: dict[int, list[Any]] = {}
+    tails: dict[tuple[Any, ...], list[Any]] = {}
+    run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
+    evaluated = 0
+    for order, (combo, pairs, extra) in enumerate(domains(key)):
+        evaluated += 1
+        result = ev(pick(key + combo) if combo else pick(key))
+        seen = results.get(id(result))
+        if seen is None:
+            results[id(result)] = [result, 1, extra, order, pairs]
+        else:
+            seen[1] += 1
+            if extra < seen[2]:
+                seen[2:] = [extra, order, pairs]
+        if result.values is None:
+            run = None
+            continue
+        if run_name is None:
+            tail = result.values
+        else:
+            run = _extend_run(run, combo, run_at, result.values, key, related)
+            tail = (run[4], *result.values)
+        seen_tail = tails.get(tail)
+        if seen_tail is None:
+            tails[tail] = [tail, 1, extra, order, pairs]
+        else:
+            seen_tail[1] += 1
+            if extra < seen_tail[2]:
+                seen_tail[2:] = [extra, order, pairs]
+    return _Plan(
+        evaluated,
+        [(r, n, e, o, a) for r, n, e, o, a in results.values()],
+        [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
+    )
+
+
+def _extend_run(
+    run: tuple[Any, ...] | None,
+    combo: tuple[Any, ...],
+    at: int,
+    values: tuple[Any, ...],
+    key: tuple[Any, ...],
+    related: Sequence[int],
+) -> tuple[Any, ...]:
+    """The run the point ``combo[at]`` belongs to: the current one if the point follows it
+    (same other inputs, larger, same outputs, same order to the related numbers of ``key``),
+    else a new one that starts at the point. A run is (other inputs, outputs, relations, last
+    point, first point)."""
+    value = combo[at]
+    others = combo[:at]
+    relations = tuple(_order(value, key[i]) for i in related)
+    if (
+        run is not None
+        and is_number(value)
+        and is_number(run[3])
+        and value > run[3]
+        and run[0] == others
+        and run[1] == values
+        and run[2] == relations
+    ):
+        return (others, values, relations, value, run[4])
+    return (others, values, relations, value, value)
+
+
+def _compares(table: CompiledTable, name: str) -> bool:
+    """Whether a rule of ``table`` compares the fact ``name`` with another fact."""
+    return any(
+        test.operand.fact is not None and name in (test.fact, test.operand.fact)
+        for rule in table.rules
+        for test in condition_tests(rule.condition)
+    )
+
+
+def _block(value: Any, cuts: Sequence[float]) -> Any:
+    """Which block of ``cuts`` a value falls in: ("at", i) on cut i, ("below", i) under it
+    (above the one before), or the value itself when it is not a number."""
+    if not is_number(value):
+        return value
+    i = bisect.bisect_left(cuts, value)
+    if i < len(cuts) and cuts[i] == value:
+        return ("at", i)
+    return ("below", i)
+
+
+def _order(a: Any, b: Any) -> int | None:
+    """-1, 0 or 1 as ``a`` is below, at or above ``b``; None unless both are numbers."""
+    if not (is_number(a) and is_number(b)):
+        return None
+    return int(a > b) - int(a < b)
 
 
 def _stages(tables: Sequence[Sequence[CompiledTable]]) -> list[tuple[int, CompiledTable]]:

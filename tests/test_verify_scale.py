@@ -1,0 +1,141 @@
+"""``verify`` at the size of real policies: the default walk (runs of a fix ETA merged) finds
+exactly what the exhaustive walk finds, and a gap hidden in a decision table among many added
+rules is found with a counterexample that replays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rollback_decision import Policy, load_policy
+from rollback_decision.verify import VerifyReport, verify_policy
+from tests.test_verify import BROKEN, break_rules, load_case, replay
+
+# Rules an organisation might add to the decision's own tables, with findings the exhaustive
+# walk reports: a fix ETA *over* a threshold turns a rollback into a fix forward (the later
+# fix invariant), a rollback ETA cap below another is shadowed, and equal ETAs fix forward.
+ODD_RULES = [
+    "    - table: decision",
+    "      before: tree.7.fix_faster",
+    "      id: org.odd.slow_fix",
+    "      when: {fix_forward_eta_minutes: {gt: 41}, impact: non_critical}",
+    "      set: {action: fix_forward}",
+    "      because: A slow fix is left to the owning team.",
+    "    - table: rollback_eta",
+    "      before: eta.reported",
+    "      id: org.odd.cap_low",
+    "      when: {rollback_eta_minutes: {gt: 50}}",
+    "      set: {rollback_eta: 50, rollback_eta_estimated: false}",
+    "      because: Capped.",
+    "    - table: rollback_eta",
+    "      before: eta.reported",
+    "      id: org.odd.cap_high",
+    "      when: {rollback_eta_minutes: {gt: 70}}",
+    "      set: {rollback_eta: 70, rollback_eta_estimated: false}",
+    "      because: Never reached, the lower cap decides first.",
+    "    - table: decision",
+    "      before: tree.7.fix_faster",
+    "      id: org.odd.tie",
+    "      when: {fix_forward_eta_minutes: {le: {fact: rollback_eta}}, rollback_eta: {gt: 33}}",
+    "      set: {action: fix_forward}",
+    "      because: Ties above 33 minutes fix forward.",
+]
+
+
+def findings(report: VerifyReport) -> list[dict[str, object]]:
+    return [f.to_dict() for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    ("rules", "extra"),
+    [(4, ODD_RULES), (6, [])],
+    ids=["4-added-and-odd-rules", "6-added"],
+)
+def test_merged_runs_find_what_the_exhaustive_walk_finds_on_generated_policies(
+    tmp_path: Path, rules: int, extra: list[str]
+) -> None:
+    from benchmarks.verify_scale import write_org_policy
+
+    policy = load_policy(write_org_policy(tmp_path, rules, extra=extra, mix="mixed"))
+    merged = verify_policy(policy)
+    exhaustive = verify_policy(policy, exhaustive=True)
+    assert findings(merged) == findings(exhaustive)
+    assert merged.space_size == exhaustive.space_size
+    assert merged.classes < exhaustive.classes
+    if extra:
+        assert {(f.kind, f.subject) for f in merged.findings} >= {
+            ("invariant", "invariant 'later_fix_never_turns_a_rollback_into_a_fix_forward'"),
+            ("invariant", "invariant 'equal_fix_and_rollback_times_default_to_rollback'"),
+            ("shadowed", "rule 'org.odd.cap_high'"),
+        }
+        for finding in merged.findings:
+            if finding.example is not None:
+                replay(policy, finding)
+
+
+def test_the_exhaustive_walk_still_holds_the_recorded_classes(
+    tmp_path: Path,
+) -> None:
+    """The first verifier's walk stays callable: on the broken tie it holds the classes it
+    recorded, and finds what the default walk finds."""
+    import shutil
+
+    from rollback_decision.policy.loader import shipped_rules_dir
+
+    name = "tie_to_fix_forward"
+    recorded = json.loads((BROKEN / "expected-findings.json").read_text("utf-8"))[name]
+    rules = tmp_path / "rules"
+    shutil.copytree(shipped_rules_dir(), rules)
+    policy: Policy = load_policy(break_rules(rules, load_case(name)))
+    exhaustive = verify_policy(policy, exhaustive=True)
+    assert exhaustive.classes == recorded["classes"]
+    assert findings(exhaustive) == recorded["findings"] == findings(verify_policy(policy))
+
+
+def test_a_gap_hidden_in_the_decision_table_among_a_thousand_added_rules_is_found_and_replays(
+    tmp_path: Path,
+) -> None:
+    """An organisation adds 1,000 threshold rules (most to the plan tables, some to the
+    decision and rollback-ETA tables) and narrows the decision's last catch-all to every fix
+    ETA but 37 minutes: exactly the incidents that reach it with that ETA fall through."""
+    from benchmarks.verify_scale import decision_rule, write_org_policy
+
+    narrowed = [
+        "    - table: decision",
+        "      id: org.decision.rollback",
+        "      when: {fix_forward_eta_minutes: {ne: 37}}",
+        "      set: {action: rollback}",
+        "      because: Roll back.",
+    ]
+    in_decision_tables = [line for i in range(0, 24, 2) for line in decision_rule(i)]
+    path = write_org_policy(
+        tmp_path,
+        1000,
+        disable=["tree.7.rollback"],
+        extra=[*in_decision_tables, *narrowed],
+    )
+    policy = load_policy(path)
+    assert sum(len(t.rules) for t in policy.tables) >= 1000
+    report = verify_policy(policy)
+    assert [(f.kind, f.subject) for f in report.findings] == [("gap", "table 'decision'")]
+    (gap,) = report.findings
+    assert gap.example == {"related_to_deployment": True, "fix_forward_eta_minutes": 37}
+    replay(policy, gap)
+
+
+def test_diff_counts_what_the_exhaustive_walk_counts_on_a_generated_policy(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.verify_scale import write_org_policy
+    from rollback_decision.verify import diff_policies
+
+    shipped = load_policy()
+    policy = load_policy(write_org_policy(tmp_path, 6, extra=ODD_RULES, mix="mixed"))
+    merged = diff_policies(shipped, policy)
+    exhaustive = diff_policies(shipped, policy, exhaustive=True)
+    assert merged.changed
+    assert merged.transitions == exhaustive.transitions
+    assert merged.space_size == exhaustive.space_size
+    assert merged.findings == exhaustive.findings
