@@ -53,13 +53,15 @@ def expected_counts(old: Policy, new: Policy) -> dict[tuple[str, str], int]:
     ETA is not under 15 minutes), its fix ETA is under 30 minutes, and it reaches step 4: a
     partial deployment whose rollback is not high-risk completes its rollback before it."""
     wanted = ("action", "risk")
-    tables = [split_tables(old, wanted)[0], split_tables(new, wanted)[0]]
+    # the diff's space: the numbers are cut where the diff's tables cut them
+    compared = ("action", "authority", "rollback_type")
+    space = FactSpace([old, new], [split_tables(old, compared)[0], split_tables(new, compared)[0]])
     walk = Walk(
-        FactSpace([old, new], tables),
+        space,
         [None],
         keep=frozenset({"fix_forward_eta_minutes", "partial_deployment"}),
         outputs=wanted,
-        tables=[tables[0]],
+        tables=[split_tables(old, wanted)[0]],
         runs=False,  # every fix ETA apart: the count below compares it with 30
     )
     walk.run()

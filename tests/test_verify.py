@@ -384,8 +384,8 @@ def test_a_fact_whose_values_cannot_be_enumerated_makes_the_check_incomplete(
 def test_each_broken_copy_gets_the_recorded_findings(
     name: str, broken: Callable[[str], tuple[Policy, VerifyReport]]
 ) -> None:
-    """The findings, their counts and counterexamples are those the exhaustive walk of the
-    first verifier (commit 757b525) recorded in ``expected-findings.json`` (the classes it
+    """The findings, their counts and counterexamples are those the exhaustive walk (the first
+    verifier's, commit 757b525) recorded in ``expected-findings.json`` (the classes it
     held are compared in the test below: the default walk merges runs of fix ETAs)."""
     recorded = json.loads((BROKEN / "expected-findings.json").read_text("utf-8"))[name]
     _, report = broken(name)

@@ -45,8 +45,6 @@ def diff_policies(
         tables=tables,
         max_classes=max_classes,
         runs=not exhaustive,
-        ordered=not exhaustive,
-        collapse=not exhaustive,
     )
     try:
         walk.run()

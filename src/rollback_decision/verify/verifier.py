@@ -78,8 +78,6 @@ def verify_policy(
         tables=[core],
         max_classes=max_classes,
         runs=not exhaustive,
-        ordered=not exhaustive,
-        collapse=not exhaustive,
     )
     full_space = FactSpace([policy]) if sinks else space
     try:
