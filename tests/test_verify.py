@@ -322,23 +322,27 @@ def test_a_plan_rule_that_can_never_fire_is_found(rules_copy: Path) -> None:
 
 
 def test_a_gap_hidden_among_hundreds_of_added_rules_is_found_and_replays(tmp_path: Path) -> None:
-    """An organisation adds 300 threshold rules and narrows the impact catch-all to every fix
-    ETA but 37 minutes (one of its rules' thresholds): exactly that incident falls through."""
+    """An organisation adds 200 threshold rules and narrows the catch-all of the rollback-ETA
+    table to every fix ETA but 37 minutes (one of its rules' thresholds): exactly the
+    incidents with no rollback procedure and that fix ETA fall through."""
     from benchmarks.verify_scale import write_org_policy
 
     narrowed = [
-        "    - table: impact",
-        "      id: org.impact.non_critical",
+        "    - table: rollback_eta",
+        "      id: org.eta.none",
         "      when: {fix_forward_eta_minutes: {ne: 37}}",
-        "      set: {impact: non_critical}",
+        "      set: {rollback_eta: null, rollback_eta_estimated: false}",
     ]
-    path = write_org_policy(tmp_path, 300, disable=["impact.non_critical"], extra=narrowed)
+    path = write_org_policy(tmp_path, 200, disable=["eta.none"], extra=narrowed)
     policy = load_policy(path)
-    assert sum(len(t.rules) for t in policy.tables) >= 300
+    assert sum(len(t.rules) for t in policy.tables) >= 200
     report = verify_policy(policy)
-    assert [(f.kind, f.subject) for f in report.findings] == [("gap", "table 'impact'")]
+    assert [(f.kind, f.subject) for f in report.findings] == [("gap", "table 'rollback_eta'")]
     (gap,) = report.findings
-    assert gap.example == {"fix_forward_eta_minutes": 37}
+    assert gap.example == {
+        "fix_forward_eta_minutes": 37,
+        "change": {"point_of_no_return": ["destructive_data_operation"]},
+    }
     replay(policy, gap)
 
 

@@ -48,6 +48,11 @@ def findings(report: VerifyReport) -> list[dict[str, object]]:
     return [f.to_dict() for f in report.findings]
 
 
+def _uncounted(found: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Findings without the count of an invariant's violations (see below)."""
+    return [{**f, "count": None} if f["kind"] == "invariant" else f for f in found]
+
+
 @pytest.mark.parametrize(
     ("rules", "extra"),
     [(4, ODD_RULES), (6, [])],
@@ -61,7 +66,11 @@ def test_merged_runs_find_what_the_exhaustive_walk_finds_on_generated_policies(
     policy = load_policy(write_org_policy(tmp_path, rules, extra=extra, mix="mixed"))
     merged = verify_policy(policy)
     exhaustive = verify_policy(policy, exhaustive=True)
-    assert findings(merged) == findings(exhaustive)
+    # An invariant is checked on one member of each class (the facts no table reads any more
+    # are merged away in both walks), so its count is that of the classes whose member breaks
+    # it: the two walks cut the classes differently and may count differently. What it finds,
+    # its message and its smallest counterexample are the same; every other count is equal.
+    assert _uncounted(findings(merged)) == _uncounted(findings(exhaustive))
     assert merged.space_size == exhaustive.space_size
     assert merged.classes < exhaustive.classes
     if extra:
