@@ -53,13 +53,18 @@ def random_incidents(count: int, seed: int = 2026) -> list[Incident]:
             "fix_forward_eta_minutes": rng.choice([None, 5, 10, 14.9, 15, 20, 30, 60]),
             "rollback_eta_minutes": rng.choice([None, None, 3, 20, 30]),
             "rollback_possible": rng.choice([None, None, True, False]),
-            "rollback_risk": rng.choice(["low", "low", "high"]),
+            "rollback_risk": rng.choice([None, None, "low", "high"]),
+            "rollback_tested": rng.choice([None, True, True, False]),
+            "previous_version_known_good": rng.choice([None, True, True, False]),
+            "verified_backup": rng.choice([None, True, False]),
+            "partial_deployment": maybe(0.1),
             "change": {
                 "components": rng.sample(COMPONENTS, rng.randint(1, 3)),
                 "behind_feature_flag": maybe(0.2),
                 "data_scenario": rng.choice(SCENARIOS),
                 "data_written_in_new_format": maybe(0.2),
                 "point_of_no_return": rng.sample(PONR, rng.choice([0, 0, 0, 1])),
+                "rollout": rng.choice(["all_at_once", "all_at_once", "rolling", "canary"]),
             },
         }
         incidents.append(Incident.model_validate(data))
