@@ -6,6 +6,8 @@ One concern per module:
 * :mod:`.domains` — the discretised fact space (each input fact's representative values);
 * :mod:`.incidents` — incidents of the space, built from a class and shown minimally;
 * :mod:`.walk` — the exhaustive walk of the tables over classes of incidents;
+* :mod:`.schedule` — the order the walk visits a policy's tables in;
+* :mod:`.abstraction` — values the tables left cannot tell apart, merged;
 * :mod:`.findings` — gaps, overlaps, shadowed and unreachable rules found by a walk;
 * :mod:`.sinks` — tables the decision does not depend on, checked rule by rule;
 * :mod:`.invariants_check` — the decision invariants over every class;

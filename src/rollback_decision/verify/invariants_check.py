@@ -27,7 +27,8 @@ from rollback_decision.invariants import Decider, Invariant
 from rollback_decision.policy import Policy
 from rollback_decision.verify.incidents import Assignment, incident_from_assignment, minimal_mapping
 from rollback_decision.verify.report import Finding
-from rollback_decision.verify.walk import TableEval, Walk, WalkClass
+from rollback_decision.verify.tables import TableEval
+from rollback_decision.verify.walk import Walk, WalkClass
 
 __all__ = ["check_invariants", "light_decision"]
 

@@ -13,33 +13,26 @@ each policy's derived facts are kept apart.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.policy import CompiledTable, Policy
-from rollback_decision.policy.conditions import (
-    AllOf,
-    Condition,
-    compile_condition,
-    condition_tests,
-    facts_read,
-)
-from rollback_decision.policy.semantics import Combine, Outcome, outcome
+from rollback_decision.policy.semantics import Combine, Outcome
 from rollback_decision.verify.abstraction import Canon, canon_for, merge_classes
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs
 from rollback_decision.verify.incidents import Assignment
+from rollback_decision.verify.runs import Plan, block_of, compares, number_order, plan_table
 from rollback_decision.verify.schedule import walk_order
+from rollback_decision.verify.tables import TableEval
 
 __all__ = [
     "INPUT",
     "MAX_CLASSES",
     "Column",
-    "TableEval",
     "TableProblem",
     "Walk",
     "WalkClass",
@@ -74,101 +67,6 @@ Column = tuple[Any, str]
 
 
 # -- evaluating one table -----------------------------------------------------------------------
-
-
-class TableEval:
-    """One table of one policy, evaluated with a memo keyed by the facts it reads.
-
-    Which rules match is worked out with bit masks: for each fact and value, the rules whose
-    tests of that fact alone accept the value (a rule that does not test the fact accepts every
-    value); the rules matching a combination are the AND of its facts' masks. A rule part that
-    reads two facts at once (``fix_forward_eta_minutes: {lt: {fact: rollback_eta}}``) is
-    checked with the rule's own predicate, only where the masks leave the rule standing. So an
-    evaluation costs a few operations per fact, not one predicate call per rule.
-    """
-
-    def __init__(self, table: CompiledTable, matcher: Matcher | None) -> None:
-        self.table = table
-        self.matcher = matcher
-        self.needs = table_needs(table)
-        #: ``facts -> the values of needs``, for a mapping of every fact
-        self.pick = (
-            operator.itemgetter(*self.needs)
-            if len(self.needs) > 1
-            else (lambda facts: tuple(facts[n] for n in self.needs))
-        )
-        self.outputs = tuple(table.outputs)
-        self.memo: dict[tuple[Any, ...], Outcome] = {}
-        #: per fact, the rules' tests of that fact alone, compiled: (rule bit, predicate)
-        self._parts: dict[str, list[tuple[int, Callable[[Mapping[str, Any]], bool]]]] = {}
-        #: rules with a part that reads several facts: checked with their predicate
-        self._mixed = 0
-        self._all = (1 << len(table.rules)) - 1
-        for position, rule in enumerate(table.rules):
-            by_fact: dict[str, list[Condition]] = {}
-            for part in _conjuncts(rule.condition):
-                read = facts_read(part)
-                if len(read) == 1:
-                    by_fact.setdefault(next(iter(read)), []).append(part)
-                else:
-                    self._mixed |= 1 << position
-            for name, parts in by_fact.items():
-                test = compile_condition(parts[0] if len(parts) == 1 else AllOf(tuple(parts)))
-                self._parts.setdefault(name, []).append((position, test))
-        self._accepts: dict[tuple[str, Any], int] = {}
-
-    def __call__(self, values: tuple[Any, ...]) -> Outcome:
-        result = self.memo.get(values)
-        if result is None:
-            result = self.memo[values] = self._evaluate(dict(zip(self.needs, values, strict=True)))
-        return result
-
-    def _accept(self, name: str, value: Any) -> int:
-        """The rules whose tests of ``name`` alone hold for ``value``."""
-        found = self._accepts.get((name, value))
-        if found is None:
-            found = self._all
-            facts = {name: value}
-            for position, test in self._parts.get(name, ()):
-                if not test(facts):
-                    found &= ~(1 << position)
-            self._accepts[(name, value)] = found
-        return found
-
-    def matches(self, facts: Mapping[str, Any]) -> tuple[int, ...]:
-        """The indexes of the rules whose condition holds for ``facts``, in table order."""
-        mask = self._all
-        for name in self._parts:
-            mask &= self._accept(name, facts[name])
-        rules = self.table.rules
-        out: list[int] = []
-        while mask:
-            low = mask & -mask
-            position = low.bit_length() - 1
-            mask ^= low
-            if low & self._mixed and not rules[position].predicate(facts):
-                continue
-            out.append(rules[position].index)
-        return tuple(out)
-
-    def _evaluate(self, facts: dict[str, Any]) -> Outcome:
-        table = self.table
-        matches = self.matches(facts)
-        if self.matcher is None:
-            return outcome(table, matches, facts)
-        # Another engine decides what fires; every match is kept to find shadowed rules.
-        result = outcome(table, self.matcher(table, facts), facts)
-        return replace(result, matches=matches)
-
-
-def _conjuncts(condition: Condition) -> list[Condition]:
-    """The parts a condition's top-level conjunction is made of."""
-    if isinstance(condition, AllOf):
-        return [part for item in condition.items for part in _conjuncts(item)]
-    return [condition]
-
-
-# -- the walk -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -318,7 +216,7 @@ class Walk:
             out: dict[tuple[Any, ...], WalkClass] = {}
             # per distinct result: the result, and the class of the states that got it
             fired: dict[int, tuple[Outcome, WalkClass]] = {}
-            plans: dict[tuple[Any, ...], _Plan] = {}
+            plans: dict[tuple[Any, ...], Plan] = {}
             # per plan, in the order of its first class: the plan, the weight of its classes,
             # and the first of them with the fewest non-default facts (cost, position, pairs)
             used: dict[int, list[Any]] = {}
@@ -327,7 +225,9 @@ class Walk:
                 sig = signature(key)
                 plan = plans.get(sig)
                 if plan is None:
-                    plan = plans[sig] = _plan(key, domains, ev, pick, run_name, run_at, related)
+                    plan = plans[sig] = plan_table(
+                        key, domains, ev, pick, run_name, run_at, related
+                    )
                     evaluated += plan.evaluated
                     if evaluated > self.max_classes:
                         # each evaluation holds its result until the table is done
@@ -482,7 +382,7 @@ class Walk:
                 continue  # copied into another fact
             walked = {t.id for t in walks[ns]}
             outside = [t for t in space.policies[ns].tables if t.id not in walked]
-            if any(_compares(t, name) for t in outside):
+            if any(compares(t, name) for t in outside):
                 continue
             points = {0.0, *space.number_thresholds(name)}
             for partner in space.number_partners(name):
@@ -497,8 +397,8 @@ class Walk:
         for key, cls in states.items():
             block = list(key)
             for i, at in cuts.items():
-                block[i] = _block(key[i], at)
-            block += [_order(key[i], key[j]) for i in cuts for j in numbers if j != i]
+                block[i] = block_of(key[i], at)
+            block += [number_order(key[i], key[j]) for i in cuts for j in numbers if j != i]
             found = merged.get(tuple(block))
             if found is None:
                 merged[tuple(block)] = (key, WalkClass(cls.weight, cls.assignment, cls.cost))
@@ -686,117 +586,6 @@ class Walk:
         return sum(cls.weight for cls in self.final.values()) + sum(
             f.example.weight for f in self.findings
         )
-
-
-@dataclass
-class _Plan:
-    """What one table does to every class that agrees on the columns it depends on: each
-    distinct result and each distinct tail the class's key is extended with, with how many
-    combinations of the local inputs get it, and the first smallest of them and its position."""
-
-    evaluated: int
-    results: list[tuple[Outcome, int, int, int, Assignment]]
-    tails: list[tuple[tuple[Any, ...], int, int, int, Assignment]]
-
-
-def _plan(
-    key: tuple[Any, ...],
-    domains: Callable[[tuple[Any, ...]], Sequence[tuple[tuple[Any, ...], Assignment, int]]],
-    ev: TableEval,
-    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]],
-    run_name: str | None,
-    run_at: int,
-    related: Sequence[int],
-) -> _Plan:
-    results: dict[int, list[Any]] = {}
-    tails: dict[tuple[Any, ...], list[Any]] = {}
-    run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
-    evaluated = 0
-    for order, (combo, pairs, extra) in enumerate(domains(key)):
-        evaluated += 1
-        result = ev(pick(key + combo) if combo else pick(key))
-        seen = results.get(id(result))
-        if seen is None:
-            results[id(result)] = [result, 1, extra, order, pairs]
-        else:
-            seen[1] += 1
-            if extra < seen[2]:
-                seen[2:] = [extra, order, pairs]
-        if result.values is None:
-            run = None
-            continue
-        if run_name is None:
-            tail = result.values
-        else:
-            run = _extend_run(run, combo, run_at, result.values, key, related)
-            tail = (run[4], *result.values)
-        seen_tail = tails.get(tail)
-        if seen_tail is None:
-            tails[tail] = [tail, 1, extra, order, pairs]
-        else:
-            seen_tail[1] += 1
-            if extra < seen_tail[2]:
-                seen_tail[2:] = [extra, order, pairs]
-    return _Plan(
-        evaluated,
-        [(r, n, e, o, a) for r, n, e, o, a in results.values()],
-        [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
-    )
-
-
-def _extend_run(
-    run: tuple[Any, ...] | None,
-    combo: tuple[Any, ...],
-    at: int,
-    values: tuple[Any, ...],
-    key: tuple[Any, ...],
-    related: Sequence[int],
-) -> tuple[Any, ...]:
-    """The run the point ``combo[at]`` belongs to: the current one if the point follows it
-    (same other inputs, larger, same outputs, same order to the related numbers of ``key``),
-    else a new one that starts at the point. A run is (other inputs, outputs, relations, last
-    point, first point)."""
-    value = combo[at]
-    others = combo[:at]
-    relations = tuple(_order(value, key[i]) for i in related)
-    if (
-        run is not None
-        and is_number(value)
-        and is_number(run[3])
-        and value > run[3]
-        and run[0] == others
-        and run[1] == values
-        and run[2] == relations
-    ):
-        return (others, values, relations, value, run[4])
-    return (others, values, relations, value, value)
-
-
-def _compares(table: CompiledTable, name: str) -> bool:
-    """Whether a rule of ``table`` compares the fact ``name`` with another fact."""
-    return any(
-        test.operand.fact is not None and name in (test.fact, test.operand.fact)
-        for rule in table.rules
-        for test in condition_tests(rule.condition)
-    )
-
-
-def _block(value: Any, cuts: Sequence[float]) -> Any:
-    """Which block of ``cuts`` a value falls in: ("at", i) on cut i, ("below", i) under it
-    (above the one before), or the value itself when it is not a number."""
-    if not is_number(value):
-        return value
-    i = bisect.bisect_left(cuts, value)
-    if i < len(cuts) and cuts[i] == value:
-        return ("at", i)
-    return ("below", i)
-
-
-def _order(a: Any, b: Any) -> int | None:
-    """-1, 0 or 1 as ``a`` is below, at or above ``b``; None unless both are numbers."""
-    if not (is_number(a) and is_number(b)):
-        return None
-    return int(a > b) - int(a < b)
 
 
 def _stages(tables: Sequence[Sequence[CompiledTable]]) -> list[tuple[int, CompiledTable]]:

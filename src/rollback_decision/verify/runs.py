@@ -1,0 +1,130 @@
+"""What the walk does to the numbers of a class: one plan of a table's results per signature of
+the columns it depends on, runs of consecutive points of a number that get the same results,
+and blocks of the cuts that can still tell a number's values apart."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rollback_decision.policy import CompiledTable
+from rollback_decision.policy.conditions import condition_tests
+from rollback_decision.policy.semantics import Outcome
+from rollback_decision.verify.domains import is_number
+from rollback_decision.verify.incidents import Assignment
+from rollback_decision.verify.tables import TableEval
+
+__all__ = ["Plan", "block_of", "compares", "extend_run", "number_order", "plan_table"]
+
+
+@dataclass
+class Plan:
+    """What one table does to every class that agrees on the columns it depends on: each
+    distinct result and each distinct tail the class's key is extended with, with how many
+    combinations of the local inputs get it, and the first smallest of them and its position."""
+
+    evaluated: int
+    results: list[tuple[Outcome, int, int, int, Assignment]]
+    tails: list[tuple[tuple[Any, ...], int, int, int, Assignment]]
+
+
+def plan_table(
+    key: tuple[Any, ...],
+    domains: Callable[[tuple[Any, ...]], Sequence[tuple[tuple[Any, ...], Assignment, int]]],
+    ev: TableEval,
+    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]],
+    run_name: str | None,
+    run_at: int,
+    related: Sequence[int],
+) -> Plan:
+    results: dict[int, list[Any]] = {}
+    tails: dict[tuple[Any, ...], list[Any]] = {}
+    run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
+    evaluated = 0
+    for order, (combo, pairs, extra) in enumerate(domains(key)):
+        evaluated += 1
+        result = ev(pick(key + combo) if combo else pick(key))
+        seen = results.get(id(result))
+        if seen is None:
+            results[id(result)] = [result, 1, extra, order, pairs]
+        else:
+            seen[1] += 1
+            if extra < seen[2]:
+                seen[2:] = [extra, order, pairs]
+        if result.values is None:
+            run = None
+            continue
+        if run_name is None:
+            tail = result.values
+        else:
+            run = extend_run(run, combo, run_at, result.values, key, related)
+            tail = (run[4], *result.values)
+        seen_tail = tails.get(tail)
+        if seen_tail is None:
+            tails[tail] = [tail, 1, extra, order, pairs]
+        else:
+            seen_tail[1] += 1
+            if extra < seen_tail[2]:
+                seen_tail[2:] = [extra, order, pairs]
+    return Plan(
+        evaluated,
+        [(r, n, e, o, a) for r, n, e, o, a in results.values()],
+        [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
+    )
+
+
+def extend_run(
+    run: tuple[Any, ...] | None,
+    combo: tuple[Any, ...],
+    at: int,
+    values: tuple[Any, ...],
+    key: tuple[Any, ...],
+    related: Sequence[int],
+) -> tuple[Any, ...]:
+    """The run the point ``combo[at]`` belongs to: the current one if the point follows it
+    (same other inputs, larger, same outputs, same order to the related numbers of ``key``),
+    else a new one that starts at the point. A run is (other inputs, outputs, relations, last
+    point, first point)."""
+    value = combo[at]
+    others = combo[:at]
+    relations = tuple(number_order(value, key[i]) for i in related)
+    if (
+        run is not None
+        and is_number(value)
+        and is_number(run[3])
+        and value > run[3]
+        and run[0] == others
+        and run[1] == values
+        and run[2] == relations
+    ):
+        return (others, values, relations, value, run[4])
+    return (others, values, relations, value, value)
+
+
+def compares(table: CompiledTable, name: str) -> bool:
+    """Whether a rule of ``table`` compares the fact ``name`` with another fact."""
+    return any(
+        test.operand.fact is not None and name in (test.fact, test.operand.fact)
+        for rule in table.rules
+        for test in condition_tests(rule.condition)
+    )
+
+
+def block_of(value: Any, cuts: Sequence[float]) -> Any:
+    """Which block of ``cuts`` a value falls in: ("at", i) on cut i, ("below", i) under it
+    (above the one before), or the value itself when it is not a number."""
+    if not is_number(value):
+        return value
+    i = bisect.bisect_left(cuts, value)
+    if i < len(cuts) and cuts[i] == value:
+        return ("at", i)
+    return ("below", i)
+
+
+def number_order(a: Any, b: Any) -> int | None:
+    """-1, 0 or 1 as ``a`` is below, at or above ``b``; None unless both are numbers."""
+    if not (is_number(a) and is_number(b)):
+        return None
+    return int(a > b) - int(a < b)

@@ -1,0 +1,113 @@
+"""One table of one policy, evaluated for the walk: which rules match a combination of the
+facts it reads, worked out with per-fact bit masks, and the table's outcome, remembered by
+those facts."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from rollback_decision.engine.core import Matcher
+from rollback_decision.policy import CompiledTable
+from rollback_decision.policy.conditions import AllOf, Condition, compile_condition, facts_read
+from rollback_decision.policy.semantics import Outcome, outcome
+from rollback_decision.verify.domains import table_needs
+
+__all__ = ["TableEval"]
+
+
+class TableEval:
+    """One table of one policy, evaluated with a memo keyed by the facts it reads.
+
+    Which rules match is worked out with bit masks: for each fact and value, the rules whose
+    tests of that fact alone accept the value (a rule that does not test the fact accepts every
+    value); the rules matching a combination are the AND of its facts' masks. A rule part that
+    reads two facts at once (``fix_forward_eta_minutes: {lt: {fact: rollback_eta}}``) is
+    checked with the rule's own predicate, only where the masks leave the rule standing. So an
+    evaluation costs a few operations per fact, not one predicate call per rule.
+    """
+
+    def __init__(self, table: CompiledTable, matcher: Matcher | None) -> None:
+        self.table = table
+        self.matcher = matcher
+        self.needs = table_needs(table)
+        #: ``facts -> the values of needs``, for a mapping of every fact
+        self.pick = (
+            operator.itemgetter(*self.needs)
+            if len(self.needs) > 1
+            else (lambda facts: tuple(facts[n] for n in self.needs))
+        )
+        self.outputs = tuple(table.outputs)
+        self.memo: dict[tuple[Any, ...], Outcome] = {}
+        #: per fact, the rules' tests of that fact alone, compiled: (rule bit, predicate)
+        self._parts: dict[str, list[tuple[int, Callable[[Mapping[str, Any]], bool]]]] = {}
+        #: rules with a part that reads several facts: checked with their predicate
+        self._mixed = 0
+        self._all = (1 << len(table.rules)) - 1
+        for position, rule in enumerate(table.rules):
+            by_fact: dict[str, list[Condition]] = {}
+            for part in _conjuncts(rule.condition):
+                read = facts_read(part)
+                if len(read) == 1:
+                    by_fact.setdefault(next(iter(read)), []).append(part)
+                else:
+                    self._mixed |= 1 << position
+            for name, parts in by_fact.items():
+                test = compile_condition(parts[0] if len(parts) == 1 else AllOf(tuple(parts)))
+                self._parts.setdefault(name, []).append((position, test))
+        self._accepts: dict[tuple[str, Any], int] = {}
+
+    def __call__(self, values: tuple[Any, ...]) -> Outcome:
+        result = self.memo.get(values)
+        if result is None:
+            result = self.memo[values] = self._evaluate(dict(zip(self.needs, values, strict=True)))
+        return result
+
+    def _accept(self, name: str, value: Any) -> int:
+        """The rules whose tests of ``name`` alone hold for ``value``."""
+        found = self._accepts.get((name, value))
+        if found is None:
+            found = self._all
+            facts = {name: value}
+            for position, test in self._parts.get(name, ()):
+                if not test(facts):
+                    found &= ~(1 << position)
+            self._accepts[(name, value)] = found
+        return found
+
+    def matches(self, facts: Mapping[str, Any]) -> tuple[int, ...]:
+        """The indexes of the rules whose condition holds for ``facts``, in table order."""
+        mask = self._all
+        for name in self._parts:
+            mask &= self._accept(name, facts[name])
+        rules = self.table.rules
+        out: list[int] = []
+        while mask:
+            low = mask & -mask
+            position = low.bit_length() - 1
+            mask ^= low
+            if low & self._mixed and not rules[position].predicate(facts):
+                continue
+            out.append(rules[position].index)
+        return tuple(out)
+
+    def _evaluate(self, facts: dict[str, Any]) -> Outcome:
+        table = self.table
+        matches = self.matches(facts)
+        if self.matcher is None:
+            return outcome(table, matches, facts)
+        # Another engine decides what fires; every match is kept to find shadowed rules.
+        result = outcome(table, self.matcher(table, facts), facts)
+        return replace(result, matches=matches)
+
+
+def _conjuncts(condition: Condition) -> list[Condition]:
+    """The parts a condition's top-level conjunction is made of."""
+    if isinstance(condition, AllOf):
+        return [part for item in condition.items for part in _conjuncts(item)]
+    return [condition]
+
+
+# -- the walk -----------------------------------------------------------------------------------
