@@ -666,6 +666,16 @@ class TestIdentity:
             id="compiler-problem-in-an-added-rule",
         ),
         pytest.param(
+            "extends: default\nrules:\n  add:\n    - table: rollback_eta_estimate\n      id: x\n"
+            "      when: {rollback_type: 2}\n      set: {rollback_eta_estimate: 2}\n",
+            [
+                "org.yaml:6: rule 'x', key 'when.rollback_type': unknown fact 'rollback_type' "
+                "here: it is made by table 'rollback_type_by_time', which runs after this one "
+                "in the pipeline"
+            ],
+            id="reads-a-fact-a-later-table-makes",
+        ),
+        pytest.param(
             "extends: default\nparameters: [fix_forward_window_minutes]\n",
             [
                 "org.yaml:2: key 'parameters': Input should be a valid dictionary, got "

@@ -14,7 +14,13 @@ from rollback_decision.decision import Action
 from rollback_decision.errors import PolicyProblem, did_you_mean
 from rollback_decision.policy.catalogue_checks import CatalogueChecker
 from rollback_decision.policy.compiled import AUTHORITY_TEXT_FIELDS, CompiledRule, CompiledTable
-from rollback_decision.policy.conditions import compile_condition, facts_read, parse_condition
+from rollback_decision.policy.conditions import (
+    FactScope,
+    compile_condition,
+    facts_read,
+    parse_condition,
+    unknown_fact,
+)
 from rollback_decision.policy.semantics import Aggregate, Combine
 from rollback_decision.policy.spec import (
     OutputSpec,
@@ -73,7 +79,10 @@ class Checker(CatalogueChecker):
         facts: dict[str, FactType],
         params: Mapping[str, tuple[FactType, Any]],
         authority_ids: frozenset[str],
+        later: Mapping[str, str] | None = None,
     ) -> CompiledTable | None:
+        """Check and compile ``spec``; ``later`` says which later table makes each derived
+        fact its rules may not read yet (for the message)."""
         ok = True
         if spec.combine not in COMBINE_STRATEGIES:
             ok = False
@@ -142,7 +151,8 @@ class Checker(CatalogueChecker):
             known_text |= {f"authority.{f}" for f in AUTHORITY_TEXT_FIELDS}
         rules: list[CompiledRule] = []
         for index, rule in enumerate(spec.rules):
-            compiled = self.rule(spec, index, rule, facts, outputs, params, known_text)
+            scope = FactScope(facts, later or {})
+            compiled = self.rule(spec, index, rule, scope, outputs, params, known_text)
             if compiled is None:
                 ok = False
             else:
@@ -224,7 +234,7 @@ class Checker(CatalogueChecker):
             elif isinstance(value, dict) and set(value) == {"fact"}:
                 fname = str(value["fact"])
                 if fname not in facts:
-                    report(f"unknown fact {fname!r}{did_you_mean(fname, facts)}", here)
+                    report(unknown_fact(fname, facts), here)
                     continue
                 ftype = facts[fname]
                 compatible = ftype.kind == otype.kind or (

@@ -54,8 +54,14 @@ def compile_policy(raw: RawPolicy, problems: list[PolicyProblem]) -> Policy | No
                 )
             rule_ids.setdefault(rule.id, spec.id)
     authority_ids = frozenset(doc.authorities)
-    for spec in checker.pipeline():
-        table = checker.table(spec, facts, params, authority_ids)
+    pipeline = checker.pipeline()
+    made_by: dict[str, str] = {}
+    for spec in pipeline:
+        for name in spec.outputs:
+            made_by.setdefault(name, spec.id)
+    for spec in pipeline:
+        later = {n: t for n, t in made_by.items() if n not in facts and t != spec.id}
+        table = checker.table(spec, facts, params, authority_ids, later)
         for name, out in spec.outputs.items():
             ftype = declared_type(out, authority_ids, checker.catalogue_ids)
             if name not in facts and ftype is not None:

@@ -29,6 +29,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Condition",
+    "FactScope",
     "Not",
     "Operand",
     "Test",
@@ -36,6 +37,7 @@ __all__ = [
     "condition_tests",
     "facts_read",
     "parse_condition",
+    "unknown_fact",
 ]
 
 #: Operators that compare a fact with one value or a list of values.
@@ -86,6 +88,36 @@ Report = Callable[[str, tuple[str | int, ...]], None]
 ALWAYS = AllOf(())
 
 
+class FactScope(Mapping[str, FactType]):
+    """The facts a table's rules may read (the incident's and those of the tables before it),
+    and which later table makes each other derived fact, so that a rule reading one is told
+    why it cannot."""
+
+    def __init__(self, facts: Mapping[str, FactType], later: Mapping[str, str]) -> None:
+        self._facts = facts
+        self.later = later
+
+    def __getitem__(self, name: str) -> FactType:
+        return self._facts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+
+def unknown_fact(name: str, facts: Mapping[str, Any], *also: str) -> str:
+    """The message for a fact ``name`` that ``facts`` does not hold."""
+    later = facts.later.get(name) if isinstance(facts, FactScope) else None
+    if later is not None:
+        return (
+            f"unknown fact {name!r} here: it is made by table {later!r}, which runs after "
+            "this one in the pipeline"
+        )
+    return f"unknown fact {name!r}{did_you_mean(name, [*facts, *also])}"
+
+
 def parse_condition(
     raw: Any,
     facts: Mapping[str, FactType],
@@ -115,8 +147,7 @@ def parse_condition(
         elif key in facts:
             items.extend(_parse_tests(str(key), value, facts, params, report, here))
         else:
-            names = [*facts, *COMBINATORS]
-            report(f"unknown fact {key!r}{did_you_mean(str(key), names)}", here)
+            report(unknown_fact(str(key), facts, *COMBINATORS), here)
     return items[0] if len(items) == 1 else AllOf(tuple(items))
 
 
@@ -166,7 +197,7 @@ def _parse_operand(
         if set(raw) == {"fact"}:
             name = str(raw["fact"])
             if name not in facts:
-                report(f"unknown fact {name!r}{did_you_mean(name, facts)}", path)
+                report(unknown_fact(name, facts), path)
                 return None
             return Operand(fact=name)
         report(f"an operand is a value, {{param: NAME}} or {{fact: NAME}}, got {_show(raw)}", path)
