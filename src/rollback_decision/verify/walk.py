@@ -22,6 +22,7 @@ from typing import Any
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.semantics import Combine, Outcome
+from rollback_decision.policy.types import FactType
 from rollback_decision.verify.abstraction import Canon, canon_for, merge_classes
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs
 from rollback_decision.verify.incidents import Assignment
@@ -312,7 +313,7 @@ class Walk:
             if (ns == INPUT and name in self.keep) or (ns != INPUT and name in self.outputs):
                 continue
             tables = [t for (_, t), n in zip(readers, needs, strict=True) if column in n]
-            canon = canon_for(name, self._kind(column), tables)
+            canon = canon_for(name, self._type(column).kind, tables)
             if canon is not None:
                 canons.append((index, canon))
         return merge_classes(states, canons, WalkClass.absorb)
@@ -320,7 +321,6 @@ class Walk:
     def _size_of(self, p: int) -> Callable[[str], float]:
         """How many values a fact of policy ``p`` takes in the walk, roughly (for its order)."""
         space = self.space
-        policy = space.policies[p]
 
         def size(name: str) -> float:
             if name in space.types:
@@ -328,7 +328,7 @@ class Walk:
                 if domain.values is not None:
                     return len(domain.values)
                 return len(space.number_points(name))
-            ftype = next(t for t in policy.tables if t.id == policy.producers[name]).outputs[name]
+            ftype = self._type((p, name))
             if ftype.kind == "boolean":
                 return 2 + ftype.nullable
             if ftype.values:
@@ -338,13 +338,13 @@ class Walk:
 
         return size
 
-    def _kind(self, column: Column) -> str:
+    def _type(self, column: Column) -> FactType:
+        """The type of a column: an input fact's, or the output type its table declares."""
         ns, name = column
         if ns == INPUT:
-            return self.space.types[name].kind
+            return self.space.types[name]
         policy = self.space.policies[ns]
-        table = next(t for t in policy.tables if t.id == policy.producers[name])
-        return table.outputs[name].kind
+        return policy.table(policy.producers[name]).outputs[name]
 
     def _canonical(
         self,
@@ -413,12 +413,8 @@ class Walk:
     def _free_numbers(self, columns: Sequence[Column]) -> list[int]:
         """The columns holding numbers whose values are not listed (ETAs, not rollback types)."""
         out = []
-        for i, (ns, name) in enumerate(columns):
-            if ns == INPUT:
-                ftype = self.space.types[name]
-            else:
-                policy = self.space.policies[ns]
-                ftype = policy.table(policy.producers[name]).outputs[name]
+        for i, column in enumerate(columns):
+            ftype = self._type(column)
             if ftype.kind in ("number", "integer") and ftype.values is None:
                 out.append(i)
         return out
