@@ -11,7 +11,13 @@ from typing import Any
 
 from rollback_decision.engine.core import Matcher
 from rollback_decision.policy import CompiledTable
-from rollback_decision.policy.conditions import AllOf, Condition, compile_condition, facts_read
+from rollback_decision.policy.conditions import (
+    AllOf,
+    Condition,
+    compile_condition,
+    condition_tests,
+    facts_read,
+)
 from rollback_decision.policy.semantics import Outcome, outcome
 from rollback_decision.verify.domains import table_needs
 
@@ -46,8 +52,18 @@ class TableEval:
         #: rules with a part that reads several facts: checked with their predicate
         self._mixed = 0
         self._all = (1 << len(table.rules)) - 1
+        #: facts a rule copies into an output or compares with another fact
+        self._raw: set[str] = set()
+        #: per fact, its tests that read no other fact, compiled (see :meth:`kind_of`)
+        self._atoms: dict[str, list[Callable[[Mapping[str, Any]], bool]]] = {}
         for position, rule in enumerate(table.rules):
             by_fact: dict[str, list[Condition]] = {}
+            self._raw.update(source for _, _, source in rule.sets if source is not None)
+            for test in condition_tests(rule.condition):
+                if test.operand.fact is not None:
+                    self._raw |= {test.fact, test.operand.fact}
+                else:
+                    self._atoms.setdefault(test.fact, []).append(compile_condition(test))
             for part in _conjuncts(rule.condition):
                 read = facts_read(part)
                 if len(read) == 1:
@@ -58,6 +74,7 @@ class TableEval:
                 test = compile_condition(parts[0] if len(parts) == 1 else AllOf(tuple(parts)))
                 self._parts.setdefault(name, []).append((position, test))
         self._accepts: dict[tuple[str, Any], int] = {}
+        self._kinds: dict[tuple[str, Any], int] = {}
 
     def __call__(self, values: tuple[Any, ...]) -> Outcome:
         result = self.memo.get(values)
@@ -65,8 +82,27 @@ class TableEval:
             result = self.memo[values] = self._evaluate(dict(zip(self.needs, values, strict=True)))
         return result
 
-    def _accept(self, name: str, value: Any) -> int:
-        """The rules whose tests of ``name`` alone hold for ``value``."""
+    def by_tests(self, name: str) -> bool:
+        """Whether the table's outcome depends on ``name`` only through its tests that read no
+        other fact (:meth:`kind_of`): no rule copies it or compares it with another fact, and
+        no other engine decides. Two values every such test treats alike are one to this
+        table, whatever the other facts."""
+        return self.matcher is None and name not in self._raw
+
+    def kind_of(self, name: str, value: Any) -> int:
+        """Which of the table's tests of ``name`` alone hold for ``value``, as a bit mask."""
+        found = self._kinds.get((name, value))
+        if found is None:
+            facts = {name: value}
+            found = 0
+            for bit, test in enumerate(self._atoms.get(name, ())):
+                if test(facts):
+                    found |= 1 << bit
+            self._kinds[(name, value)] = found
+        return found
+
+    def accepts(self, name: str, value: Any) -> int:
+        """The rules whose tests of ``name`` alone hold for ``value``, as a bit mask."""
         found = self._accepts.get((name, value))
         if found is None:
             found = self._all
@@ -81,7 +117,7 @@ class TableEval:
         """The indexes of the rules whose condition holds for ``facts``, in table order."""
         mask = self._all
         for name in self._parts:
-            mask &= self._accept(name, facts[name])
+            mask &= self.accepts(name, facts[name])
         rules = self.table.rules
         out: list[int] = []
         while mask:

@@ -194,12 +194,12 @@ class Walk:
             for name in local:
                 if space.domains[name].values is None:
                     partners |= space.number_partners(name)
-            signature = _getter(
-                sorted(
-                    {i for i in reads if i < len(columns)}
-                    | {i for i, (_, n) in enumerate(columns) if n in partners}
-                    | set(related)
-                )
+            exact = {i for i, (_, n) in enumerate(columns) if n in partners} | set(related)
+            signature = _signature(
+                ev,
+                sorted(exact | {i for i in reads if i < len(columns)}),
+                {i: n for i, n in zip(reads, ev.needs, strict=True) if i < len(columns)},
+                exact,
             )
             run_at = len(local) - 1
             columns = (
@@ -607,6 +607,23 @@ def split_tables(
     first = tuple(t for t in policy.tables if t.id in core)
     rest = tuple(t for t in policy.tables if t.id not in core)
     return first, rest
+
+
+def _signature(
+    ev: TableEval, indexes: Sequence[int], names: Mapping[int, str], exact: set[int]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """What of a class key a table's plan depends on: the values at ``indexes``, except that a
+    fact the table reads only through tests of it alone (:meth:`TableEval.by_tests`) counts by
+    which of those tests hold. Classes that differ only in values every test treats alike
+    share one plan: the table cannot tell them apart (two lists of components, say, that no
+    rule treats apart)."""
+    masked = [i for i in indexes if i in names and i not in exact and ev.by_tests(names[i])]
+    plain = _getter([i for i in indexes if i not in masked])
+    if not masked:
+        return plain
+    kind_of = ev.kind_of
+    pairs = [(i, names[i]) for i in masked]
+    return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])
 
 
 def _getter(indexes: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
