@@ -19,6 +19,7 @@ project's property tests run them on random incidents.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -89,9 +90,13 @@ class Violation:
 # -- orderings ----------------------------------------------------------------------------------
 
 
+#: Each action's position in :class:`Action`'s declaration.
+_URGENCY = {action: position for position, action in enumerate(Action)}
+
+
 def action_urgency(action: Action) -> int:
     """0 for the most urgent action; :class:`Action` is declared from most to least urgent."""
-    return list(Action).index(action)
+    return _URGENCY[action]
 
 
 def authority_rank(policy: Policy, authority: Authority | None) -> int | None:
@@ -102,9 +107,12 @@ def authority_rank(policy: Policy, authority: Authority | None) -> int | None:
     """
     if authority is None:
         return 0
-    for ident, row in policy.authorities.items():
-        if row == authority:
-            return policy.authority_ranks.get(ident)
+    rows = policy.authorities.items()
+    # A decision holds the policy's own row: found by identity, else (a copy) by value.
+    for same in (operator.is_, operator.eq):
+        for ident, row in rows:
+            if same(row, authority):
+                return policy.authority_ranks.get(ident)
     return None
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from rollback_decision._models import built, every_field
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy.types import input_fact_types
 
@@ -16,6 +17,9 @@ Assignment = tuple[tuple[str, Any], ...]
 
 _BASE_TOP = MappingProxyType({k: v for k, v in Incident().__dict__.items() if k != "change"})
 _BASE_CHANGE = MappingProxyType(dict(Change().__dict__))
+_LISTS = tuple(name for name, value in _BASE_TOP.items() if isinstance(value, list))
+_EVERY_INCIDENT_FIELD = every_field(Incident)
+_EVERY_CHANGE_FIELD = every_field(Change)
 
 
 def incident_from_assignment(
@@ -26,23 +30,23 @@ def incident_from_assignment(
     ``changes`` remembers the :class:`Change` built for each distinct assignment of change
     facts (the caller owns it: a walk builds many incidents that share a change)."""
     pairs = assignment.items() if isinstance(assignment, Mapping) else assignment
-    top: dict[str, Any] = {}
+    top = dict(_BASE_TOP)
+    for name in _LISTS:
+        top[name] = []  # each incident its own list
     change: list[tuple[str, Any]] = []
     for name, value in pairs:
         if name in _BASE_CHANGE:
             change.append((name, value))
         else:
             top[name] = list(value) if isinstance(value, tuple) else value
-    for name, value in _BASE_TOP.items():
-        if name not in top:
-            top[name] = list(value) if isinstance(value, list) else value
     key = tuple(sorted(change))
     made = changes.get(key) if changes is not None else None
     if made is None:
         made = _change(key)
         if changes is not None:
             changes[key] = made
-    return Incident.model_construct(**top, change=made)
+    top["change"] = made
+    return built(Incident, top, _EVERY_INCIDENT_FIELD)
 
 
 def _change(pairs: Assignment) -> Change:
@@ -51,7 +55,7 @@ def _change(pairs: Assignment) -> Change:
     }
     for name, value in pairs:
         fields[name] = list(value) if isinstance(value, tuple) else value
-    return Change.model_construct(**fields)
+    return built(Change, fields, _EVERY_CHANGE_FIELD)
 
 
 def minimal_mapping(assignment: Mapping[str, Any] | Assignment) -> dict[str, Any]:

@@ -135,6 +135,11 @@ class Walk:
 
     def run(self) -> None:
         space = self.space
+        # per column, the tables its values were last merged for (see _collapse)
+        self._merged_for: dict[Column, tuple[int, ...]] = {}
+        # whether _collapse merged values since the last _canonical (the start may not be
+        # canonical)
+        self._merged = True
         tables = self.tables if self.tables is not None else space.tables
         wanted = self.keep | set(self.outputs)
         stages = _stages(
@@ -194,12 +199,14 @@ class Walk:
             for name in local:
                 if space.domains[name].values is None:
                     partners |= space.number_partners(name)
-            exact = {i for i, (_, n) in enumerate(columns) if n in partners} | set(related)
+            as_is = {i for i, (_, n) in enumerate(columns) if n in partners} | set(related)
+            depends = sorted(as_is | {i for i in reads if i < len(columns)})
+            exact = _getter(depends)
             signature = _signature(
                 ev,
-                sorted(exact | {i for i in reads if i < len(columns)}),
+                depends,
                 {i: n for i, n in zip(reads, ev.needs, strict=True) if i < len(columns)},
-                exact,
+                as_is,
             )
             run_at = len(local) - 1
             columns = (
@@ -222,17 +229,23 @@ class Walk:
             # and the first of them with the fewest non-default facts (cost, position, pairs)
             used: dict[int, list[Any]] = {}
             evaluated = 0
+            # the plan of each signature's exact values, then of its signature
+            by_values: dict[tuple[Any, ...], Plan] = {}
             for position_of_class, (key, cls) in enumerate(states.items()):
-                sig = signature(key)
-                plan = plans.get(sig)
+                values = exact(key)
+                plan = by_values.get(values)
                 if plan is None:
-                    plan = plans[sig] = plan_table(
-                        key, domains, ev, pick, run_name, run_at, related
-                    )
-                    evaluated += plan.evaluated
-                    if evaluated > self.max_classes:
-                        # each evaluation holds its result until the table is done
-                        raise WalkLimit(table.id, self.max_classes, "table evaluations")
+                    sig = signature(key) if signature is not None else values
+                    plan = plans.get(sig)
+                    if plan is None:
+                        plan = plans[sig] = plan_table(
+                            key, domains, ev, pick, run_name, run_at, related
+                        )
+                        evaluated += plan.evaluated
+                        if evaluated > self.max_classes:
+                            # each evaluation holds its result until the table is done
+                            raise WalkLimit(table.id, self.max_classes, "table evaluations")
+                    by_values[values] = plan
                 weight, cost = cls.weight, cls.cost
                 seen_plan = used.get(id(plan))
                 if seen_plan is None:
@@ -289,9 +302,14 @@ class Walk:
                     result.values is None or len(result.matches) > 1
                 ):
                     self._record(p, table, result, group)
+            dropped = len(keep_idx) < len(columns)
             columns = [columns[i] for i in keep_idx]
             states = self._collapse(out, columns, stages[position + 1 :], needs[position + 1 :])
-            states = self._canonical(states, columns, p, table, stages[position + 1 :])
+            # Classes were canonical after the last table; only a number this table made,
+            # a column dropped or values merged can make two of them one now.
+            if dropped or self._merged or self._makes_free_number(p, table):
+                states = self._canonical(states, columns, p, table, stages[position + 1 :])
+                self._merged = False
         self.columns = columns
         self.final = states
 
@@ -313,9 +331,15 @@ class Walk:
             if (ns == INPUT and name in self.keep) or (ns != INPUT and name in self.outputs):
                 continue
             tables = [t for (_, t), n in zip(readers, needs, strict=True) if column in n]
+            # The same readers merge the same values: a column merged for them already is.
+            seen = tuple(map(id, tables))
+            if self._merged_for.get(column) == seen:
+                continue
+            self._merged_for[column] = seen
             canon = canon_for(name, self._type(column).kind, tables)
             if canon is not None:
                 canons.append((index, canon))
+        self._merged = self._merged or bool(canons)
         return merge_classes(states, canons, WalkClass.absorb)
 
     def _size_of(self, p: int) -> Callable[[str], float]:
@@ -410,14 +434,16 @@ class Walk:
                     merged[tuple(block)] = (key, group)
         return dict(merged.values())
 
+    def _makes_free_number(self, p: int, table: CompiledTable) -> bool:
+        return any(self._is_free_number((p, name)) for name in table.outputs)
+
+    def _is_free_number(self, column: Column) -> bool:
+        ftype = self._type(column)
+        return ftype.kind in ("number", "integer") and ftype.values is None
+
     def _free_numbers(self, columns: Sequence[Column]) -> list[int]:
         """The columns holding numbers whose values are not listed (ETAs, not rollback types)."""
-        out = []
-        for i, column in enumerate(columns):
-            ftype = self._type(column)
-            if ftype.kind in ("number", "integer") and ftype.values is None:
-                out.append(i)
-        return out
+        return [i for i, column in enumerate(columns) if self._is_free_number(column)]
 
     def _run_number(
         self, new_inputs: Sequence[str], local: Sequence[str], later: set[Column]
@@ -610,17 +636,17 @@ def split_tables(
 
 
 def _signature(
-    ev: TableEval, indexes: Sequence[int], names: Mapping[int, str], exact: set[int]
-) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """What of a class key a table's plan depends on: the values at ``indexes``, except that a
-    fact the table reads only through tests of it alone (:meth:`TableEval.by_tests`) counts by
-    which of those tests hold. Classes that differ only in values every test treats alike
-    share one plan: the table cannot tell them apart (two lists of components, say, that no
-    rule treats apart)."""
-    masked = [i for i in indexes if i in names and i not in exact and ev.by_tests(names[i])]
-    plain = _getter([i for i in indexes if i not in masked])
+    ev: TableEval, indexes: Sequence[int], names: Mapping[int, str], as_is: set[int]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """What of a class key a table's plan depends on, when it is less than the values at
+    ``indexes`` (None: it is not): a fact the table reads only through tests of it alone
+    (:meth:`TableEval.by_tests`) counts by which of those tests hold. Classes that differ only
+    in values every test treats alike share one plan: the table cannot tell them apart (two
+    lists of components, say, that no rule treats apart)."""
+    masked = [i for i in indexes if i in names and i not in as_is and ev.by_tests(names[i])]
     if not masked:
-        return plain
+        return None
+    plain = _getter([i for i in indexes if i not in masked])
     kind_of = ev.kind_of
     pairs = [(i, names[i]) for i in masked]
     return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])
