@@ -59,11 +59,11 @@ class TableEval:
         for position, rule in enumerate(table.rules):
             by_fact: dict[str, list[Condition]] = {}
             self._raw.update(source for _, _, source in rule.sets if source is not None)
-            for test in condition_tests(rule.condition):
-                if test.operand.fact is not None:
-                    self._raw |= {test.fact, test.operand.fact}
+            for atom in condition_tests(rule.condition):
+                if atom.operand.fact is not None:
+                    self._raw |= {atom.fact, atom.operand.fact}
                 else:
-                    self._atoms.setdefault(test.fact, []).append(compile_condition(test))
+                    self._atoms.setdefault(atom.fact, []).append(compile_condition(atom))
             for part in _conjuncts(rule.condition):
                 read = facts_read(part)
                 if len(read) == 1:
