@@ -65,6 +65,8 @@ class _Oracle:
         if len(inputs) > 1:
             self.inputs = operator.itemgetter(*inputs)
         self.known: dict[tuple[Any, ...], Decision] = {}
+        self._varied: Incident | None = None
+        self._varied_facts: dict[str, Any] = {}
 
     def facts(self, incident: Incident) -> dict[str, Any]:
         return self._derive(incident_facts(incident))
@@ -78,7 +80,28 @@ class _Oracle:
         return facts
 
     def __call__(self, incident: Incident) -> Decision:
-        facts = incident_facts(incident)
+        return self._decide(incident_facts(incident))
+
+    def with_fact(self, incident: Incident, name: str, value: Any) -> Decision:
+        """The decision of ``incident`` with the fact ``name`` set to ``value`` (see
+        :func:`~rollback_decision.invariants.decide_with`): the incident's facts are read once
+        for the many variations an invariant tries."""
+        if incident is not self._varied:
+            self._varied, self._varied_facts = incident, incident_facts(incident)
+        facts = self._varied_facts
+        before = facts[name]
+        facts[name] = value
+        try:
+            key = self.inputs(facts)
+        finally:
+            facts[name] = before
+        found = self.known.get(key)
+        if found is None:
+            changed = {**facts, name: value}
+            found = self._decide(changed)
+        return found
+
+    def _decide(self, facts: dict[str, Any]) -> Decision:
         key = self.inputs(facts)
         found = self.known.get(key)
         if found is None:

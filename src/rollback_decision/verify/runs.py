@@ -38,14 +38,25 @@ def plan_table(
     run_name: str | None,
     run_at: int,
     related: Sequence[int],
+    tested: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]] = ((), ()),
 ) -> Plan:
+    """What ``ev`` does to the class ``key`` and every combination of the local inputs
+    (``domains``); ``tested`` names the facts the table tests alone, with their positions in
+    the key and in a combination (all of them: the rest of the rules' masks is worked out once
+    per class)."""
     results: dict[int, list[Any]] = {}
     tails: dict[tuple[Any, ...], list[Any]] = {}
     run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
     evaluated = 0
+    in_key, in_combo = tested
+    fixed = ev.mask((name, key[i]) for name, i in in_key)
+    accepts = ev.accepts
     for order, (combo, pairs, extra) in enumerate(domains(key)):
         evaluated += 1
-        result = ev(pick(key + combo) if combo else pick(key))
+        mask = fixed
+        for name, i in in_combo:
+            mask &= accepts(name, combo[i])
+        result = ev.result(pick(key + combo) if combo else pick(key), mask)
         seen = results.get(id(result))
         if seen is None:
             results[id(result)] = [result, 1, extra, order, pairs]

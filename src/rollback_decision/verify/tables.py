@@ -5,7 +5,7 @@ those facts."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +47,8 @@ class TableEval:
         )
         self.outputs = tuple(table.outputs)
         self.memo: dict[tuple[Any, ...], Outcome] = {}
+        self._outcomes: dict[Outcome, Outcome] = {}
+        self._by_mask: dict[Any, Outcome] = {}
         #: per fact, the rules' tests of that fact alone, compiled: (rule bit, predicate)
         self._parts: dict[str, list[tuple[int, Callable[[Mapping[str, Any]], bool]]]] = {}
         #: rules with a part that reads several facts: checked with their predicate
@@ -74,12 +76,21 @@ class TableEval:
                 test = compile_condition(parts[0] if len(parts) == 1 else AllOf(tuple(parts)))
                 self._parts.setdefault(name, []).append((position, test))
         self._accepts: dict[tuple[str, Any], int] = {}
+        #: positions in ``needs`` of the facts rules copy into outputs
+        self._copied = [
+            self.needs.index(source)
+            for source in dict.fromkeys(
+                source for rule in table.rules for _, _, source in rule.sets if source is not None
+            )
+        ]
         self._kinds: dict[tuple[str, Any], int] = {}
 
     def __call__(self, values: tuple[Any, ...]) -> Outcome:
         result = self.memo.get(values)
         if result is None:
-            result = self.memo[values] = self._evaluate(dict(zip(self.needs, values, strict=True)))
+            made = self._evaluate(dict(zip(self.needs, values, strict=True)))
+            # One object per distinct outcome: the walk tells results apart by identity.
+            result = self.memo[values] = self._outcomes.setdefault(made, made)
         return result
 
     def by_tests(self, name: str) -> bool:
@@ -113,21 +124,61 @@ class TableEval:
             self._accepts[(name, value)] = found
         return found
 
+    def mask(self, pairs: Iterable[tuple[str, Any]]) -> int:
+        """The rules whose tests of each fact alone hold for the values ``pairs`` give."""
+        mask = self._all
+        for name, value in pairs:
+            mask &= self.accepts(name, value)
+        return mask
+
+    def tested(self, name: str) -> bool:
+        """Whether a rule tests ``name`` alone (see :meth:`mask`)."""
+        return name in self._parts
+
     def matches(self, facts: Mapping[str, Any]) -> tuple[int, ...]:
         """The indexes of the rules whose condition holds for ``facts``, in table order."""
-        mask = self._all
-        for name in self._parts:
-            mask &= self.accepts(name, facts[name])
+        mask = self.mask((name, facts[name]) for name in self._parts)
+        return self._indexes(self._settle(mask, facts))
+
+    def _settle(self, mask: int, facts: Mapping[str, Any]) -> int:
+        """``mask`` without the rules whose parts that read several facts fail on ``facts``."""
+        mixed = mask & self._mixed
+        rules = self.table.rules
+        while mixed:
+            low = mixed & -mixed
+            mixed ^= low
+            if not rules[low.bit_length() - 1].predicate(facts):
+                mask ^= low
+        return mask
+
+    def _indexes(self, mask: int) -> tuple[int, ...]:
         rules = self.table.rules
         out: list[int] = []
         while mask:
             low = mask & -mask
-            position = low.bit_length() - 1
             mask ^= low
-            if low & self._mixed and not rules[position].predicate(facts):
-                continue
-            out.append(rules[position].index)
+            out.append(rules[low.bit_length() - 1].index)
         return tuple(out)
+
+    def result(self, values: tuple[Any, ...], mask: int) -> Outcome:
+        """The outcome for ``values`` (of :attr:`needs`, in order), whose tests of one fact
+        alone left ``mask`` (:meth:`mask` of every fact a rule tests alone): the same as
+        calling the table on ``values``, remembered by the rules that match and the values
+        rules copy, not by every value."""
+        if self.matcher is not None:
+            return self(values)
+        facts = None
+        if mask & self._mixed:
+            facts = dict(zip(self.needs, values, strict=True))
+            mask = self._settle(mask, facts)
+        key = (mask, *[values[i] for i in self._copied]) if self._copied else mask
+        found = self._by_mask.get(key)
+        if found is None:
+            if facts is None:
+                facts = dict(zip(self.needs, values, strict=True))
+            made = outcome(self.table, self._indexes(mask), facts)
+            found = self._by_mask[key] = self._outcomes.setdefault(made, made)
+        return found
 
     def _evaluate(self, facts: dict[str, Any]) -> Outcome:
         table = self.table

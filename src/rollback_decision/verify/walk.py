@@ -189,6 +189,19 @@ class Walk:
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
             reads = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
             pick = _getter(reads)
+            width = len(columns)
+            tested = (
+                [
+                    (n, i)
+                    for n, i in zip(ev.needs, reads, strict=True)
+                    if i < width and ev.tested(n)
+                ],
+                [
+                    (n, i - width)
+                    for n, i in zip(ev.needs, reads, strict=True)
+                    if i >= width and ev.tested(n)
+                ],
+            )
             domains = self._local_domains(local, columns)
             # A run number keeps its order to the class's other numbers (an invariant may
             # compare it with one: equal fix and rollback times).
@@ -239,7 +252,7 @@ class Walk:
                     plan = plans.get(sig)
                     if plan is None:
                         plan = plans[sig] = plan_table(
-                            key, domains, ev, pick, run_name, run_at, related
+                            key, domains, ev, pick, run_name, run_at, related, tested
                         )
                         evaluated += plan.evaluated
                         if evaluated > self.max_classes:
@@ -417,22 +430,38 @@ class Walk:
         # Numbers of the class a compared fact's points are cut at together: their order to
         # each other stays (two rollback ETAs of two policies, equal or not, say).
         numbers = self._free_numbers(columns)
-        merged: dict[tuple[Any, ...], tuple[tuple[Any, ...], WalkClass]] = {}
+        watched = sorted(set(cuts) | set(numbers))
+        at = {column: k for k, column in enumerate(watched)}
+        blocks = [(at[i], points) for i, points in cuts.items()]
+        orders = [(at[i], at[j]) for i in cuts for j in numbers if j != i]
+        numbers_of = _getter(watched)
+        rest_of = _getter([i for i in range(len(columns)) if i not in cuts])
+        # per distinct numbers of a class: their blocks and their order to each other
+        shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # per merged key: the key of its first smallest member, its class, whether it is a copy
+        merged: dict[tuple[Any, ...], list[Any]] = {}
         for key, cls in states.items():
-            block = list(key)
-            for i, at in cuts.items():
-                block[i] = block_of(key[i], at)
-            block += [number_order(key[i], key[j]) for i in cuts for j in numbers if j != i]
-            found = merged.get(tuple(block))
+            values = numbers_of(key)
+            shape = shapes.get(values)
+            if shape is None:
+                shape = shapes[values] = (
+                    *[block_of(values[k], points) for k, points in blocks],
+                    *[number_order(values[a], values[b]) for a, b in orders],
+                )
+            merged_key = (rest_of(key), shape)
+            found = merged.get(merged_key)
             if found is None:
-                merged[tuple(block)] = (key, WalkClass(cls.weight, cls.assignment, cls.cost))
-            else:
-                _, group = found
-                group.weight += cls.weight
-                if cls.cost < group.cost:
-                    group.assignment, group.cost = cls.assignment, cls.cost
-                    merged[tuple(block)] = (key, group)
-        return dict(merged.values())
+                merged[merged_key] = [key, cls, False]
+                continue
+            if not found[2]:  # the classes given are not changed: the first is copied
+                first = found[1]
+                found[1:] = [WalkClass(first.weight, first.assignment, first.cost), True]
+            group = found[1]
+            group.weight += cls.weight
+            if cls.cost < group.cost:
+                group.assignment, group.cost = cls.assignment, cls.cost
+                found[0] = key
+        return {key: group for key, group, _ in merged.values()}
 
     def _makes_free_number(self, p: int, table: CompiledTable) -> bool:
         return any(self._is_free_number((p, name)) for name in table.outputs)
