@@ -37,7 +37,7 @@ def light_decision(
     policy: Policy, facts: Mapping[str, Any], cache: dict[tuple[Any, ...], Decision] | None = None
 ) -> Decision:
     """The decision fields invariants read (no rationale or plan), straight from the facts."""
-    key = tuple(facts.get(name) for name in DECISION_OUTPUTS)
+    key = tuple(map(facts.get, DECISION_OUTPUTS))
     found = cache.get(key) if cache is not None else None
     if found is None:
         found = build_decision(policy, dict(zip(DECISION_OUTPUTS, key, strict=True)))
@@ -67,12 +67,16 @@ class _Oracle:
         self.known: dict[tuple[Any, ...], Decision] = {}
         self._varied: Incident | None = None
         self._varied_facts: dict[str, Any] = {}
+        self._varied_derived: dict[str, Any] | None = None
+        self._downstream: dict[str, list[TableEval]] = {}
 
     def facts(self, incident: Incident) -> dict[str, Any]:
         return self._derive(incident_facts(incident))
 
-    def _derive(self, facts: dict[str, Any]) -> dict[str, Any]:
-        for ev in self.evals:
+    def _derive(
+        self, facts: dict[str, Any], evals: Sequence[TableEval] | None = None
+    ) -> dict[str, Any]:
+        for ev in self.evals if evals is None else evals:
             result = ev(ev.pick(facts))
             if result.values is None:
                 raise DecisionError(ev.table.id, f"the verifier found a {result.problem}")
@@ -88,6 +92,7 @@ class _Oracle:
         for the many variations an invariant tries."""
         if incident is not self._varied:
             self._varied, self._varied_facts = incident, incident_facts(incident)
+            self._varied_derived = None
         facts = self._varied_facts
         before = facts[name]
         facts[name] = value
@@ -97,8 +102,24 @@ class _Oracle:
             facts[name] = before
         found = self.known.get(key)
         if found is None:
-            changed = {**facts, name: value}
-            found = self._decide(changed)
+            # Only the tables that read the fact, or what those make, are run again.
+            if self._varied_derived is None:
+                self._varied_derived = self._derive(dict(facts))
+            changed = {**self._varied_derived, name: value}
+            self._derive(changed, self._after(name))
+            found = self.known[key] = light_decision(self.policy, changed, self.decisions)
+        return found
+
+    def _after(self, name: str) -> list[TableEval]:
+        """The tables whose results can change with the input fact ``name``."""
+        found = self._downstream.get(name)
+        if found is None:
+            affected = {name}
+            found = self._downstream[name] = []
+            for ev in self.evals:
+                if affected.intersection(ev.needs):
+                    found.append(ev)
+                    affected.update(ev.outputs)
         return found
 
     def _decide(self, facts: dict[str, Any]) -> Decision:

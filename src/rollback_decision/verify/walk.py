@@ -33,6 +33,7 @@ from rollback_decision.verify.tables import TableEval
 __all__ = [
     "INPUT",
     "MAX_CLASSES",
+    "MAX_EVALUATIONS",
     "Column",
     "TableProblem",
     "Walk",
@@ -45,6 +46,9 @@ INPUT = "in"
 #: Most classes a walk holds after one table (about 300 bytes each): past it the walk stops
 #: and says where (:class:`WalkLimit`), rather than exhaust the machine's memory.
 MAX_CLASSES = 1_500_000
+#: Most combinations one table is evaluated for (a few microseconds each): past it the walk
+#: stops and says where, rather than run for hours.
+MAX_EVALUATIONS = 25_000_000
 
 
 class WalkLimit(Exception):
@@ -125,6 +129,9 @@ class Walk:
     tables: Sequence[Sequence[CompiledTable]] | None = None
     #: most classes held after one table; past it :meth:`run` raises :class:`WalkLimit`
     max_classes: int = MAX_CLASSES
+    #: most evaluations of one table (a bound on time); past it :meth:`run` raises
+    #: :class:`WalkLimit`
+    max_evaluations: int = MAX_EVALUATIONS
     #: visit the tables in the cheapest valid order (:mod:`.schedule`); False: pipeline order
     ordered: bool = True
     #: merge the values later tables cannot tell apart (:mod:`.abstraction`)
@@ -241,7 +248,7 @@ class Walk:
             # per plan, in the order of its first class: the plan, the weight of its classes,
             # and the first of them with the fewest non-default facts (cost, position, pairs)
             used: dict[int, list[Any]] = {}
-            evaluated = 0
+            evaluated = held = 0
             # the plan of each signature's exact values, then of its signature
             by_values: dict[tuple[Any, ...], Plan] = {}
             for position_of_class, (key, cls) in enumerate(states.items()):
@@ -255,9 +262,12 @@ class Walk:
                             key, domains, ev, pick, run_name, run_at, related, tested
                         )
                         evaluated += plan.evaluated
-                        if evaluated > self.max_classes:
-                            # each evaluation holds its result until the table is done
-                            raise WalkLimit(table.id, self.max_classes, "table evaluations")
+                        held += len(plan.results) + len(plan.tails)
+                        if held > self.max_classes:
+                            # each plan holds its results and tails until the table is done
+                            raise WalkLimit(table.id, self.max_classes, "results of one table")
+                        if evaluated > self.max_evaluations:
+                            raise WalkLimit(table.id, self.max_evaluations, "table evaluations")
                     by_values[values] = plan
                 weight, cost = cls.weight, cls.cost
                 seen_plan = used.get(id(plan))
