@@ -49,6 +49,7 @@ def plan_table(
     run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
     evaluated = 0
     in_key, in_combo = tested
+    around = [key[i] for i in related]
     fixed = ev.mask((name, key[i]) for name, i in in_key)
     accepts = ev.accepts
     for order, (combo, pairs, extra) in enumerate(domains(key)):
@@ -70,7 +71,7 @@ def plan_table(
         if run_name is None:
             tail = result.values
         else:
-            run = extend_run(run, combo, run_at, result.values, key, related)
+            run = extend_run(run, combo, run_at, result.values, around)
             tail = (run[4], *result.values)
         seen_tail = tails.get(tail)
         if seen_tail is None:
@@ -91,19 +92,23 @@ def extend_run(
     combo: tuple[Any, ...],
     at: int,
     values: tuple[Any, ...],
-    key: tuple[Any, ...],
-    related: Sequence[int],
+    around: Sequence[Any],
 ) -> tuple[Any, ...]:
     """The run the point ``combo[at]`` belongs to: the current one if the point follows it
-    (same other inputs, larger, same outputs, same order to the related numbers of ``key``),
-    else a new one that starts at the point. A run is (other inputs, outputs, relations, last
-    point, first point)."""
+    (same other inputs, larger, same outputs, same order to the numbers ``around`` it: the
+    related numbers of the class), else a new one that starts at the point. A run is (other
+    inputs, outputs, relations, last point, first point)."""
     value = combo[at]
     others = combo[:at]
-    relations = tuple(number_order(value, key[i]) for i in related)
+    number = is_number(value)
+    relations = (
+        tuple([(value > r) - (value < r) if number and is_number(r) else None for r in around])
+        if around
+        else ()
+    )
     if (
         run is not None
-        and is_number(value)
+        and number
         and is_number(run[3])
         and value > run[3]
         and run[0] == others

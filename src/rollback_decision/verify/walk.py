@@ -74,7 +74,7 @@ Column = tuple[Any, str]
 # -- evaluating one table -----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class WalkClass:
     """A class of incidents the walk cannot tell apart: how many incidents of the space it
     stands for, and its smallest member (fewest non-default facts)."""
@@ -187,11 +187,18 @@ class Walk:
             for name in new_inputs:
                 introduced.add(name)
                 if name not in local:
-                    states = self._introduce(name, columns, states, table.id)
-                    columns.append((INPUT, name))
-                    states = self._collapse(
-                        states, columns, stages[position:], needs[position:], only=(INPUT, name)
+                    # its values the tables from here on cannot tell apart are merged as they
+                    # are introduced
+                    canons = self._canons(
+                        [*columns, (INPUT, name)],
+                        stages[position:],
+                        needs[position:],
+                        only=(INPUT, name),
                     )
+                    states = self._introduce(
+                        name, columns, states, table.id, canons[0][1] if canons else None
+                    )
+                    columns.append((INPUT, name))
             index = {c: i for i, c in enumerate(columns)}
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
             reads = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
@@ -346,6 +353,17 @@ class Walk:
     ) -> dict[tuple[Any, ...], WalkClass]:
         """``states`` with the values of each column (or of ``only``) that the tables
         ``readers`` cannot tell apart merged (see :mod:`~rollback_decision.verify.abstraction`)."""
+        return merge_classes(states, self._canons(columns, readers, needs, only), WalkClass.absorb)
+
+    def _canons(
+        self,
+        columns: Sequence[Column],
+        readers: Sequence[tuple[int, CompiledTable]],
+        needs: Sequence[set[Column]],
+        only: Column | None = None,
+    ) -> list[tuple[int, Canon]]:
+        """Per column (or only ``only``) whose values ``readers`` can tell apart less than
+        now: its position and the value each of its values merges into."""
         canons: list[tuple[int, Canon]] = []
         for index, column in enumerate(columns if self.collapse else ()):
             if only is not None and column != only:
@@ -363,7 +381,7 @@ class Walk:
             if canon is not None:
                 canons.append((index, canon))
         self._merged = self._merged or bool(canons)
-        return merge_classes(states, canons, WalkClass.absorb)
+        return canons
 
     def _size_of(self, p: int) -> Callable[[str], float]:
         """How many values a fact of policy ``p`` takes in the walk, roughly (for its order)."""
@@ -581,7 +599,10 @@ class Walk:
         columns: list[Column],
         states: dict[tuple[Any, ...], WalkClass],
         table: str,
+        canon: Canon | None = None,
     ) -> dict[tuple[Any, ...], WalkClass]:
+        """``states`` with the input fact ``name`` added: each class once per value of it;
+        values ``canon`` merges are one class (as :func:`merge_classes` would make it)."""
         space = self.space
         domain = space.domains[name]
         default = space.defaults[name]
@@ -603,11 +624,15 @@ class Walk:
                 raise WalkLimit(table, self.max_classes)
             for value in values:
                 if value == default:
-                    out[(*key, value)] = WalkClass(cls.weight, cls.assignment, cls.cost)
+                    assignment, cost = cls.assignment, cls.cost
                 else:
-                    out[(*key, value)] = WalkClass(
-                        cls.weight, (*cls.assignment, (name, value)), cls.cost + 1
-                    )
+                    assignment, cost = (*cls.assignment, (name, value)), cls.cost + 1
+                new_key = (*key, value if canon is None else canon(value))
+                existing = out.get(new_key)
+                if existing is None:
+                    out[new_key] = WalkClass(cls.weight, assignment, cost)
+                else:
+                    existing.offer(cls.weight, assignment, cost)
         return out
 
     def _record(self, p: int, table: CompiledTable, result: Outcome, cls: WalkClass) -> None:
