@@ -39,11 +39,13 @@ def plan_table(
     run_at: int,
     related: Sequence[int],
     tested: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]] = ((), ()),
+    readers: Sequence[TableEval] = (),
 ) -> Plan:
     """What ``ev`` does to the class ``key`` and every combination of the local inputs
     (``domains``); ``tested`` names the facts the table tests alone, with their positions in
     the key and in a combination (all of them: the rest of the rules' masks is worked out once
-    per class)."""
+    per class); ``readers`` are the later tables that read the run number ``run_name``: a
+    run also keeps which of their tests of it hold."""
     results: dict[int, list[Any]] = {}
     tails: dict[tuple[Any, ...], list[Any]] = {}
     run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
@@ -71,7 +73,8 @@ def plan_table(
         if run_name is None:
             tail = result.values
         else:
-            run = extend_run(run, combo, run_at, result.values, around)
+            marks = tuple([r.kind_of(run_name, combo[run_at]) for r in readers]) if readers else ()
+            run = extend_run(run, combo, run_at, (result.values, marks), around)
             tail = (run[4], *result.values)
         seen_tail = tails.get(tail)
         if seen_tail is None:

@@ -56,6 +56,8 @@ class TableEval:
         self._all = (1 << len(table.rules)) - 1
         #: facts a rule copies into an output or compares with another fact
         self._raw: set[str] = set()
+        #: per fact, the facts a rule compares it with
+        self._compared: dict[str, set[str]] = {}
         #: per fact, its tests that read no other fact, compiled (see :meth:`kind_of`)
         self._atoms: dict[str, list[Callable[[Mapping[str, Any]], bool]]] = {}
         for position, rule in enumerate(table.rules):
@@ -64,6 +66,8 @@ class TableEval:
             for atom in condition_tests(rule.condition):
                 if atom.operand.fact is not None:
                     self._raw |= {atom.fact, atom.operand.fact}
+                    self._compared.setdefault(atom.fact, set()).add(atom.operand.fact)
+                    self._compared.setdefault(atom.operand.fact, set()).add(atom.fact)
                 else:
                     self._atoms.setdefault(atom.fact, []).append(compile_condition(atom))
             for part in _conjuncts(rule.condition):
@@ -99,6 +103,15 @@ class TableEval:
         no other engine decides. Two values every such test treats alike are one to this
         table, whatever the other facts."""
         return self.matcher is None and name not in self._raw
+
+    def compared_with(self, name: str) -> set[str] | None:
+        """The facts a rule compares ``name`` with, when the table reads it only through
+        those comparisons and tests of it alone; None when a rule copies it or another engine
+        decides. Two values with the same :meth:`kind_of` and the same order to each of these
+        facts are then one to the table."""
+        if self.matcher is not None or any(self.needs[i] == name for i in self._copied):
+            return None
+        return set(self._compared.get(name, ()))
 
     def kind_of(self, name: str, value: Any) -> int:
         """Which of the table's tests of ``name`` alone hold for ``value``, as a bit mask."""

@@ -165,7 +165,7 @@ class Walk:
         states: dict[tuple[Any, ...], WalkClass] = dict(self.start) or {(): WalkClass(1, (), 0)}
         introduced: set[str] = {name for ns, name in columns if ns == INPUT}
         for position, (p, table) in enumerate(stages):
-            ev = self.evals[(p, table.id)] = TableEval(table, self.matchers[p])
+            ev = self._eval(p, table)
             new_inputs = [
                 name
                 for name in space.types
@@ -181,7 +181,9 @@ class Walk:
                 and name not in self.keep
                 and not (space.number_partners(name) & set(new_inputs))
             ]
-            run_name = self._run_number(new_inputs, local, later)
+            run_name, readers = self._run_number(
+                new_inputs, local, later, columns, stages[position + 1 :], needs[position + 1 :]
+            )
             if run_name is not None:
                 local.append(run_name)  # last, so that its points vary fastest
             for name in new_inputs:
@@ -266,7 +268,7 @@ class Walk:
                     plan = plans.get(sig)
                     if plan is None:
                         plan = plans[sig] = plan_table(
-                            key, domains, ev, pick, run_name, run_at, related, tested
+                            key, domains, ev, pick, run_name, run_at, related, tested, readers
                         )
                         evaluated += plan.evaluated
                         held += len(plan.results) + len(plan.tails)
@@ -503,25 +505,66 @@ class Walk:
         return [i for i, column in enumerate(columns) if self._is_free_number(column)]
 
     def _run_number(
-        self, new_inputs: Sequence[str], local: Sequence[str], later: set[Column]
-    ) -> str | None:
-        """A number this table introduces that no later table reads and that is kept only for
-        the invariants: it is walked like a local input, and consecutive points of it that
-        get the same outputs and stand in the same order to the numbers of the class it is
-        compared with are one class (a *run*), shown by its first point."""
+        self,
+        new_inputs: Sequence[str],
+        local: Sequence[str],
+        later: set[Column],
+        columns: Sequence[Column],
+        stages: Sequence[tuple[int, CompiledTable]],
+        needs: Sequence[set[Column]],
+    ) -> tuple[str | None, list[TableEval]]:
+        """A number this table introduces that is walked like a local input, consecutive
+        points of it that get the same outputs and stand in the same order to the numbers of
+        the class being one class (a *run*), shown by its first point; and the later tables
+        that read it.
+
+        Either no later table reads it and it is kept only for the invariants, or every later
+        table that reads it tests it alone or compares it with numbers the class holds, and
+        copies it nowhere: a run then also keeps which of their tests hold, so that they
+        cannot tell its points apart (the fix-forward ETA between two policies' ``decision``
+        tables, in ``diff``)."""
         if not self.runs:
-            return None
+            return None, []
         space = self.space
+        held = {n for _, n in columns}
+        numbers = {columns[i] for i in self._free_numbers(columns)}
         for name in new_inputs:
             if (
-                name not in local
-                and (INPUT, name) not in later
-                and name in self.keep
-                and space.domains[name].values is None
-                and not (space.number_partners(name) & set(new_inputs))
+                name in local
+                or space.domains[name].values is not None
+                or space.number_partners(name) & set(new_inputs)
             ):
-                return name
-        return None
+                continue
+            if (INPUT, name) not in later:
+                if name in self.keep:
+                    return name, []
+                continue
+            if not space.number_partners(name) <= held:
+                continue  # a later input's points would depend on it
+            readers = [
+                (q, self._eval(q, t))
+                for (q, t), n in zip(stages, needs, strict=True)
+                if (INPUT, name) in n
+            ]
+            if all(self._compares_only_held(q, ev, name, numbers) for q, ev in readers):
+                return name, [ev for _, ev in readers]
+        return None, []
+
+    def _compares_only_held(self, p: int, ev: TableEval, name: str, numbers: set[Column]) -> bool:
+        """Whether ``ev`` (of policy ``p``) compares ``name`` only with numbers the class
+        holds (``numbers``, whose order to a run point the run keeps), and copies it nowhere."""
+        compared = ev.compared_with(name)
+        if compared is None:
+            return False
+        derived = self.space.policies[p].producers
+        return all(((p, n) if n in derived else (INPUT, n)) in numbers for n in compared)
+
+    def _eval(self, p: int, table: CompiledTable) -> TableEval:
+        """The table's evaluation for this walk (made once)."""
+        found = self.evals.get((p, table.id))
+        if found is None:
+            found = self.evals[(p, table.id)] = TableEval(table, self.matchers[p])
+        return found
 
     def _local_domains(
         self, local: Sequence[str], columns: Sequence[Column]
