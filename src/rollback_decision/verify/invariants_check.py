@@ -158,7 +158,7 @@ def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]
         decision = light_decision(policy, facts, oracle.decisions)
         for invariant in per_incident:
             try:
-                message = invariant.check(policy, incident, decision, oracle)
+                message = invariant.run(policy, incident, decision, oracle)
             except DecisionError:
                 # The incident it compares with falls into a gap or an overlap: the walk
                 # reports that one where it found it; this comparison cannot be made.
