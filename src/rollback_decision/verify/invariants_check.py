@@ -68,6 +68,7 @@ class _Oracle:
         self._varied: Incident | None = None
         self._varied_facts: dict[str, Any] = {}
         self._varied_derived: dict[str, Any] | None = None
+        self._varied_name: str | None = None
         self._downstream: dict[str, list[TableEval]] = {}
 
     def facts(self, incident: Incident) -> dict[str, Any]:
@@ -92,7 +93,7 @@ class _Oracle:
         for the many variations an invariant tries."""
         if incident is not self._varied:
             self._varied, self._varied_facts = incident, incident_facts(incident)
-            self._varied_derived = None
+            self._varied_derived, self._varied_name = None, None
         facts = self._varied_facts
         before = facts[name]
         facts[name] = value
@@ -102,11 +103,14 @@ class _Oracle:
             facts[name] = before
         found = self.known.get(key)
         if found is None:
-            # Only the tables that read the fact, or what those make, are run again.
-            if self._varied_derived is None:
-                self._varied_derived = self._derive(dict(facts))
-            changed = {**self._varied_derived, name: value}
-            self._derive(changed, self._after(name))
+            if self._varied_derived is None or self._varied_name != name:
+                changed = self._derive({**facts, name: value})
+            else:
+                # The tables that read neither the fact nor what those make give what they
+                # gave the last variation: only the others run again, in order.
+                changed = {**self._varied_derived, name: value}
+                self._derive(changed, self._after(name))
+            self._varied_derived, self._varied_name = changed, name
             found = self.known[key] = light_decision(self.policy, changed, self.decisions)
         return found
 
