@@ -144,10 +144,16 @@ class Rationale:
         ns = Namespace()
         names = {table.id: f"t{p}" for p, table in enumerate(self.policy.tables)}
 
-        def emit(items: Sequence[Item], indent: str) -> list[str]:
+        def emit(items: Sequence[Item], indent: str, done: frozenset[str]) -> list[str]:
+            """The items' code; ``done``: the tables surely explained before it runs (a
+            table is visited once, so a later visit is left out)."""
             out: list[str] = []
+            visited = set(done)
             for item in items:
                 if isinstance(item, str):
+                    if item in visited:
+                        continue
+                    visited.add(item)
                     out.append(f"{indent}if {ns.constant(item, 'k')} not in done:")
                     out.append(f"{indent}    {names[item]}(F, V, out, done, R, P)")
                 elif item.fixed is not None:
@@ -166,19 +172,22 @@ class Rationale:
         for table in self.policy.tables:
             key = ns.constant(table.id, "k")
             lines += [f"def {names[table.id]}(F, V, out, done, R, P):", f"    done.add({key})"]
+            itself = frozenset({table.id})
             if table.id in self._first:
                 lines.append(f"    i = F[{key}][0]")
                 for k, items in enumerate(self._first[table.id]):
                     lines.append(f"    {'el' if k else ''}if i == {k}:")
-                    lines += emit(items, "        ")
+                    lines += emit(items, "        ", itself)
                 continue
-            lines += emit(self._prefix[table.id], "    ")
+            prefix = self._prefix[table.id]
+            lines += emit(prefix, "    ", itself)
             if not table.rules:
                 continue
+            before = itself.union(t for t in prefix if isinstance(t, str))
             lines.append(f"    for i in F[{key}]:")
             for k, items in enumerate(self._fire[table.id]):
                 lines.append(f"        {'el' if k else ''}if i == {k}:")
-                lines += emit(items, "            ")
+                lines += emit(items, "            ", before)
         every = ", ".join(f"{ns.constant(t, 'k')}: {name}" for t, name in names.items())
         lines += ["def walks():", f"    return {{{every}}}"]
         walks: dict[str, _Walk] = ns.compile("\n".join(lines) + "\n", "walks", "<rationale>")()
