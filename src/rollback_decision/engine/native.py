@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from rollback_decision.engine.core import Matcher, Trace
@@ -159,7 +158,6 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
     ns = Namespace()
     ns.values["Undecided"] = Undecided
     ns.values["mask_indexes"] = mask_indexes
-    ns.values["zip"] = zip
     local: dict[str, str] = {}
     lines = ["def run(f, collect, G):"]
     read: set[str] = set()
@@ -167,14 +165,9 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
         for rule in table.rules:
             read |= rule.reads
             read.update(source for _, _, source in rule.sets if source is not None)
-    inputs = sorted(n for n in read if n not in policy.producers)
-    for name in inputs:
+    for name in sorted(n for n in read if n not in policy.producers):
         local[name] = f"v{len(local)}"
-    if len(inputs) > 1:  # read in one call (an itemgetter gives a tuple of two or more)
-        getter = ns.constant(itemgetter(*inputs), "g")
-        lines.append(f"    ({', '.join(local[n] for n in inputs)},) = {getter}(f)")
-    elif inputs:
-        lines.append(f"    {local[inputs[0]]} = f[{ns.constant(inputs[0], 'k')}]")
+        lines.append(f"    {local[name]} = f[{ns.constant(name, 'k')}]")
     written: set[str] = set()
     for position, table in enumerate(policy.tables):
         for name in table.outputs:
@@ -210,10 +203,9 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
         if table.combine is Combine.COLLECT:
             names = "".join(f"{local[name]}, " for name in table.outputs)
             lines.append(f"    ({names}) = o")
-    outputs = [name for table in policy.tables for name in table.outputs]
-    if outputs:  # written in one call
-        names = ns.constant(tuple(outputs), "o")
-        lines.append(f"    f.update(zip({names}, ({''.join(f'{local[n]}, ' for n in outputs)})))")
+    for table in policy.tables:
+        for name in table.outputs:
+            lines.append(f"    f[{ns.constant(name, 'k')}] = {local[name]}")
     fired = ", ".join(
         f"{ns.constant(table.id, 'k')}: F{p}" for p, table in enumerate(policy.tables)
     )

@@ -57,6 +57,10 @@ class Step:
         return built(RationaleStep, fields, _EVERY_FIELD)
 
 
+#: A memo's reader and put, as the walks use them.
+_ReadPut = tuple[
+    Callable[[Any], RationaleStep | None], Callable[[Any, RationaleStep], RationaleStep]
+]
 #: What explaining a table involves, in order: a table id to explain first, or a step.
 Item = str | Step
 #: A table's generated walk: (fired, facts, out, done, reader, put) -> None (see
@@ -99,6 +103,8 @@ class Rationale:
         self._walks = self._generate()
         #: the runtime's memo of rendered steps
         self._rendered = policy.runtime.memo("rationale.steps")
+        #: its reader and put (both stay valid across clearing it)
+        self._remembered: _ReadPut = (self._rendered.reader, self._rendered.put)
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -212,10 +218,7 @@ class Rationale:
             tables = self._roots[key] = tuple(t for t in self._needs(key) if isinstance(t, str))
         out: list[RationaleStep] = []
         done: set[str] = set()
-        reader: Callable[[Any], RationaleStep | None] = _NOTHING.get
-        put: Callable[[Any, RationaleStep], RationaleStep] = _keep
-        if remember:
-            reader, put = self._rendered.reader, self._rendered.put
+        reader, put = self._remembered if remember else _FORGET
         walks = self._walks
         for table in tables:
             if table not in done:
@@ -230,6 +233,8 @@ def _keep(key: Any, value: RationaleStep) -> RationaleStep:
 
 #: Nothing remembered: what a memo's reader gives with ``remember=False``.
 _NOTHING: Mapping[Any, RationaleStep] = MappingProxyType({})
+#: The reader and put of ``remember=False``.
+_FORGET: _ReadPut = (_NOTHING.get, _keep)
 
 
 def rationale(policy: Policy) -> Rationale:

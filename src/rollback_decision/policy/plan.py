@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import add, attrgetter
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -98,7 +97,6 @@ class _Step:
 
 
 _RANK = attrgetter("rank")
-_IDENT = attrgetter("ident")
 
 
 @dataclass
@@ -119,31 +117,17 @@ class PlanCatalogue:
     #: per procedure, the keys of its steps that are not fallbacks
     _concrete: Mapping[str, frozenset[str]] = field(init=False, repr=False)
 
-    #: more than any step's ident: a numbered step is remembered by
-    #: ``ident + number * _stride``
+    #: more than any plan's number of steps: a numbered step is remembered by
+    #: ``ident * _stride + number``
     _stride: int = field(init=False, repr=False)
 
     #: per procedure, its steps in a stable order of phase rank (what a merge sorts by)
     _ranked: Mapping[str, tuple[_Step, ...]] = field(init=False, repr=False)
 
-    #: the procedures that have steps with a key
-    _keyed: frozenset[str] = field(init=False, repr=False)
-    #: per procedure, its steps with a key, ranked
-    _keyed_steps: Mapping[str, tuple[_Step, ...]] = field(init=False, repr=False)
-
     def __post_init__(self) -> None:
         self._stride = 1 + sum(map(len, self.procedures.values()))
         self._ranked = MappingProxyType(
             {pid: tuple(sorted(steps, key=_RANK)) for pid, steps in self.procedures.items()}
-        )
-        self._keyed = frozenset(
-            pid for pid, steps in self.procedures.items() if any(s.key is not None for s in steps)
-        )
-        self._keyed_steps = MappingProxyType(
-            {
-                pid: tuple(s for s in ranked if s.key is not None)
-                for pid, ranked in self._ranked.items()
-            }
         )
         self._concrete = MappingProxyType(
             {
@@ -170,54 +154,29 @@ class PlanCatalogue:
         ranked = self._ranked
         # A stable sort by phase rank keeps selection order, then each procedure's own order
         # (each procedure's steps come already in that order: the sort merges runs).
-        entries = sorted(chain.from_iterable(map(ranked.__getitem__, procedure_ids)), key=_RANK)
-        if not self._keyed.isdisjoint(procedure_ids):
-            entries = self._one_per_key(entries, procedure_ids)
-        if runtime is None:
-            return tuple(step.numbered(n) for n, step in enumerate(entries, 1))
-        # A step keeps its number in many plans: each numbered step is built once, remembered
-        # by ``ident + number * stride``.
-        memo = runtime.memo("plan.steps")
-        stride = self._stride
-        idents = list(
-            map(add, map(_IDENT, entries), range(stride, stride * len(entries) + 1, stride))
-        )
-        out: list[PlanStep | None] = list(map(memo.reader, idents))
-        if not all(out):  # (a PlanStep is always true)
-            put = memo.put
-            for i, found in enumerate(out):
-                if found is None:
-                    out[i] = put(idents[i], entries[i].numbered(i + 1))
-        return tuple(out)  # type: ignore[arg-type]
-
-    def _one_per_key(self, entries: list[_Step], procedure_ids: tuple[str, ...]) -> list[_Step]:
-        """``entries`` (in plan order) without the steps another step's key replaces."""
-        once = len(set(procedure_ids)) == len(procedure_ids)
-        # With each procedure selected once, each step is in ``entries`` once, and only the few
-        # steps with a key need a look (sorted as in ``entries``): the others are kept.
-        looked = (
-            sorted(
-                chain.from_iterable(map(self._keyed_steps.__getitem__, procedure_ids)), key=_RANK
-            )
-            if once
-            else entries
-        )
+        entries = sorted([s for pid in procedure_ids for s in ranked[pid]], key=_RANK)
         concrete = frozenset().union(*map(self._concrete.__getitem__, procedure_ids))
         seen: set[str] = set()
-        kept: list[_Step] = []
-        for step in looked:
+        if runtime is None:
+            numbered = None
+        else:
+            # A step keeps its number in many plans: each numbered step is built once.
+            memo = runtime.memo("plan.steps")
+            numbered, put, stride = memo.reader, memo.put, self._stride
+        out: list[PlanStep] = []
+        for step in entries:
             key = step.key
             if key is not None:
                 if key in seen or (step.fallback and key in concrete):
                     continue
                 seen.add(key)
-            kept.append(step)
-        if not once:
-            return kept
-        if len(kept) == len(looked):
-            return entries
-        keep = set(kept)
-        return [step for step in entries if step.key is None or step in keep]
+            n = len(out) + 1
+            if numbered is None:
+                out.append(step.numbered(n))
+            else:
+                ident = step.ident * stride + n
+                out.append(numbered(ident) or put(ident, step.numbered(n)))
+        return tuple(out)
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
         """The Decision's plan, checklists, monitoring, warnings and communication.
@@ -243,17 +202,22 @@ class PlanCatalogue:
         section, text = self.warnings[wid]
         if text.template is None:
             return self.fixed_warnings[wid]
-        value = fact_or_parameter(facts, self.parameters)
-
-        def make() -> DecisionWarning:
-            fields = {"id": wid, "section": section, "text": text.render(value)}
-            return built(DecisionWarning, fields, _EVERY_WARNING_FIELD)
-
         if runtime is None:
-            return make()
+            return _warning(wid, section, text, fact_or_parameter(facts, self.parameters))
         key = (wid, *map(facts.get, text.template.names))  # as a communication's key
-        found: DecisionWarning = runtime.memo("plan.warnings").get_or_make(key, make)
+        memo = runtime.memo("plan.warnings")
+        found: DecisionWarning | None = memo.get(key)
+        if found is None:
+            value = fact_or_parameter(facts, self.parameters)
+            found = memo.put(key, _warning(wid, section, text, value))
         return found
+
+
+def _warning(
+    wid: str, section: str, text: PlanText, value: Callable[[str], Any]
+) -> DecisionWarning:
+    fields = {"id": wid, "section": section, "text": text.render(value)}
+    return built(DecisionWarning, fields, _EVERY_WARNING_FIELD)
 
 
 def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import EnumType
 from functools import cached_property
 from typing import Any
 
@@ -26,15 +26,33 @@ def format_value(value: Any) -> str:
     """How a fact reads in a sentence."""
     if value is None:
         return "unknown"
+    by_type = _BY_TYPE.get(type(value))
+    if by_type is not None:  # the usual types, exactly
+        return by_type(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
+    if isinstance(type(value), EnumType):  # an enum's member: its value
+        return str(value._value_)
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple, frozenset, set)):
-        return ", ".join(format_value(v) for v in value) or "none"
+        return _items(value)
     return str(value)
+
+
+def _items(value: Any) -> str:
+    return ", ".join(map(format_value, value)) or "none"
+
+
+#: What :func:`format_value` does for a value of exactly one of these types.
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: str,
+    int: str,
+    bool: lambda value: "yes" if value else "no",
+    float: lambda value: f"{value:g}",
+    tuple: _items,
+    list: _items,
+}
 
 
 @dataclass(frozen=True)
