@@ -26,30 +26,37 @@ def format_value(value: Any) -> str:
     """How a fact reads in a sentence."""
     if value is None:
         return "unknown"
-    by_type = _BY_TYPE.get(type(value))
-    if by_type is not None:  # the usual types, exactly
-        return by_type(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(type(value), EnumType):  # an enum's member: its value
+    exact = _BY_TYPE.get(type(value))  # the usual types, looked up rather than tested
+    if exact is not None:
+        return exact(value)
+    if isinstance(type(value), EnumType):  # an enum's member (an Enum, without its slow check)
         return str(value._value_)
     if isinstance(value, float):
-        return f"{value:g}"
+        return _number(value)
     if isinstance(value, (list, tuple, frozenset, set)):
         return _items(value)
     return str(value)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
 
 
 def _items(value: Any) -> str:
     return ", ".join(map(format_value, value)) or "none"
 
 
-#: What :func:`format_value` does for a value of exactly one of these types.
+#: What :func:`format_value` gives a value of exactly one of these types (bool cannot be
+#: subclassed; subclasses of the others go through its tests).
 _BY_TYPE: dict[type, Callable[[Any], str]] = {
     str: str,
     int: str,
-    bool: lambda value: "yes" if value else "no",
-    float: lambda value: f"{value:g}",
+    bool: _yes_no,
+    float: _number,
     tuple: _items,
     list: _items,
 }
