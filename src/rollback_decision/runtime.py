@@ -52,7 +52,8 @@ class Memo(Generic[K, V]):
 
     def put(self, key: K, value: V) -> V:
         data = self._data
-        if key not in data and len(data) >= self.limit:
+        # (the size first: a memo is rarely full, and a long key is slow to hash)
+        if len(data) >= self.limit and key not in data:
             with contextlib.suppress(StopIteration, KeyError, RuntimeError):
                 del data[next(iter(data))]  # (another thread may have emptied it)
         data[key] = value

@@ -51,7 +51,7 @@ def decide(
     runtime. ``remember=False`` uses no memo at all (every table, rationale and plan part is
     worked out afresh) — what a test of determinism needs.
     """
-    facts = parse_incident(incident)
+    facts = incident if type(incident) is Incident else parse_incident(incident)
     chosen = policy if policy is not None else default_policy()
     values = incident_facts(facts)
     memo = key = None

@@ -57,6 +57,10 @@ class Step:
         return built(RationaleStep, fields, _EVERY_FIELD)
 
 
+#: A memo's reader and put, as the walks use them.
+_ReadPut = tuple[
+    Callable[[Any], RationaleStep | None], Callable[[Any, RationaleStep], RationaleStep]
+]
 #: What explaining a table involves, in order: a table id to explain first, or a step.
 Item = str | Step
 #: A table's generated walk: (fired, facts, out, done, reader, put) -> None (see
@@ -99,6 +103,8 @@ class Rationale:
         self._walks = self._generate()
         #: the runtime's memo of rendered steps
         self._rendered = policy.runtime.memo("rationale.steps")
+        #: its reader and put (both stay valid across clearing it)
+        self._remembered: _ReadPut = (self._rendered.reader, self._rendered.put)
 
     # -- compiling --------------------------------------------------------------------------
 
@@ -144,10 +150,16 @@ class Rationale:
         ns = Namespace()
         names = {table.id: f"t{p}" for p, table in enumerate(self.policy.tables)}
 
-        def emit(items: Sequence[Item], indent: str) -> list[str]:
+        def emit(items: Sequence[Item], indent: str, done: frozenset[str]) -> list[str]:
+            """The items' code; ``done``: the tables surely explained before it runs (a
+            table is visited once, so a later visit is left out)."""
             out: list[str] = []
+            visited = set(done)
             for item in items:
                 if isinstance(item, str):
+                    if item in visited:
+                        continue
+                    visited.add(item)
                     out.append(f"{indent}if {ns.constant(item, 'k')} not in done:")
                     out.append(f"{indent}    {names[item]}(F, V, out, done, R, P)")
                 elif item.fixed is not None:
@@ -166,19 +178,22 @@ class Rationale:
         for table in self.policy.tables:
             key = ns.constant(table.id, "k")
             lines += [f"def {names[table.id]}(F, V, out, done, R, P):", f"    done.add({key})"]
+            itself = frozenset({table.id})
             if table.id in self._first:
                 lines.append(f"    i = F[{key}][0]")
                 for k, items in enumerate(self._first[table.id]):
                     lines.append(f"    {'el' if k else ''}if i == {k}:")
-                    lines += emit(items, "        ")
+                    lines += emit(items, "        ", itself)
                 continue
-            lines += emit(self._prefix[table.id], "    ")
+            prefix = self._prefix[table.id]
+            lines += emit(prefix, "    ", itself)
             if not table.rules:
                 continue
+            before = itself.union(t for t in prefix if isinstance(t, str))
             lines.append(f"    for i in F[{key}]:")
             for k, items in enumerate(self._fire[table.id]):
                 lines.append(f"        {'el' if k else ''}if i == {k}:")
-                lines += emit(items, "            ")
+                lines += emit(items, "            ", before)
         every = ", ".join(f"{ns.constant(t, 'k')}: {name}" for t, name in names.items())
         lines += ["def walks():", f"    return {{{every}}}"]
         walks: dict[str, _Walk] = ns.compile("\n".join(lines) + "\n", "walks", "<rationale>")()
@@ -203,10 +218,7 @@ class Rationale:
             tables = self._roots[key] = tuple(t for t in self._needs(key) if isinstance(t, str))
         out: list[RationaleStep] = []
         done: set[str] = set()
-        reader: Callable[[Any], RationaleStep | None] = _NOTHING.get
-        put: Callable[[Any, RationaleStep], RationaleStep] = _keep
-        if remember:
-            reader, put = self._rendered.reader, self._rendered.put
+        reader, put = self._remembered if remember else _FORGET
         walks = self._walks
         for table in tables:
             if table not in done:
@@ -221,6 +233,8 @@ def _keep(key: Any, value: RationaleStep) -> RationaleStep:
 
 #: Nothing remembered: what a memo's reader gives with ``remember=False``.
 _NOTHING: Mapping[Any, RationaleStep] = MappingProxyType({})
+#: The reader and put of ``remember=False``.
+_FORGET: _ReadPut = (_NOTHING.get, _keep)
 
 
 def rationale(policy: Policy) -> Rationale:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -96,7 +96,10 @@ class _Step:
         return built(PlanStep, fields, _EVERY_STEP_FIELD)
 
 
-_RANK = attrgetter("rank")
+_STEP_RANK = attrgetter("rank")
+_RANK = itemgetter(0)
+#: a step as a merge reads it: (rank, key, fallback, ident * stride, step)
+_Ranked = tuple[int, "str | None", bool, int, _Step]
 
 
 @dataclass
@@ -121,13 +124,21 @@ class PlanCatalogue:
     #: ``ident * _stride + number``
     _stride: int = field(init=False, repr=False)
 
-    #: per procedure, its steps in a stable order of phase rank (what a merge sorts by)
-    _ranked: Mapping[str, tuple[_Step, ...]] = field(init=False, repr=False)
+    #: per procedure, its steps in a stable order of phase rank (what a merge sorts by), each
+    #: as (rank, key, fallback, ident * _stride, step)
+    _ranked: Mapping[str, tuple[_Ranked, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._stride = 1 + sum(map(len, self.procedures.values()))
+        stride = self._stride
         self._ranked = MappingProxyType(
-            {pid: tuple(sorted(steps, key=_RANK)) for pid, steps in self.procedures.items()}
+            {
+                pid: tuple(
+                    (s.rank, s.key, s.fallback, s.ident * stride, s)
+                    for s in sorted(steps, key=_STEP_RANK)
+                )
+                for pid, steps in self.procedures.items()
+            }
         )
         self._concrete = MappingProxyType(
             {
@@ -162,20 +173,21 @@ class PlanCatalogue:
         else:
             # A step keeps its number in many plans: each numbered step is built once.
             memo = runtime.memo("plan.steps")
-            numbered, put, stride = memo.reader, memo.put, self._stride
+            numbered, put = memo.reader, memo.put
         out: list[PlanStep] = []
-        for step in entries:
-            key = step.key
+        append = out.append
+        n = 0
+        for _, key, fallback, base, step in entries:
             if key is not None:
-                if key in seen or (step.fallback and key in concrete):
+                if key in seen or (fallback and key in concrete):
                     continue
                 seen.add(key)
-            n = len(out) + 1
+            n += 1
             if numbered is None:
-                out.append(step.numbered(n))
+                append(step.numbered(n))
             else:
-                ident = step.ident * stride + n
-                out.append(numbered(ident) or put(ident, step.numbered(n)))
+                ident = base + n
+                append(numbered(ident) or put(ident, step.numbered(n)))
         return tuple(out)
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
@@ -202,17 +214,22 @@ class PlanCatalogue:
         section, text = self.warnings[wid]
         if text.template is None:
             return self.fixed_warnings[wid]
-        value = fact_or_parameter(facts, self.parameters)
-
-        def make() -> DecisionWarning:
-            fields = {"id": wid, "section": section, "text": text.render(value)}
-            return built(DecisionWarning, fields, _EVERY_WARNING_FIELD)
-
         if runtime is None:
-            return make()
+            return _warning(wid, section, text, fact_or_parameter(facts, self.parameters))
         key = (wid, *map(facts.get, text.template.names))  # as a communication's key
-        found: DecisionWarning = runtime.memo("plan.warnings").get_or_make(key, make)
+        memo = runtime.memo("plan.warnings")
+        found: DecisionWarning | None = memo.get(key)
+        if found is None:
+            value = fact_or_parameter(facts, self.parameters)
+            found = memo.put(key, _warning(wid, section, text, value))
         return found
+
+
+def _warning(
+    wid: str, section: str, text: PlanText, value: Callable[[str], Any]
+) -> DecisionWarning:
+    fields = {"id": wid, "section": section, "text": text.render(value)}
+    return built(DecisionWarning, fields, _EVERY_WARNING_FIELD)
 
 
 def _resolve(value: Any, params: Mapping[str, tuple[FactType, Any]]) -> Any:

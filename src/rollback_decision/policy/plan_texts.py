@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from rollback_decision._models import built, every_field
@@ -59,6 +61,9 @@ class PlanMessage:
         )
 
 
+_NAMES = attrgetter("names")
+
+
 def fact_or_parameter(
     facts: Mapping[str, Any], parameters: Mapping[str, Any]
 ) -> Callable[[str], Any]:
@@ -75,12 +80,12 @@ def communication(
     plans: Sequence[str] = get("communication_plan") or ()
     if not plans:
         return None
-    value = fact_or_parameter(facts, catalogue.parameters)
     stakeholders = tuple(get("notify_stakeholders") or ())
     messages = tuple(get("notify_messages") or ())
     post_mortems = tuple(get("post_mortem") or ())
     entries = catalogue.messages
     if runtime is None:
+        value = fact_or_parameter(facts, catalogue.parameters)
         return _communication(catalogue, plans[0], stakeholders, messages, post_mortems, value)
     # The messages fix which values their texts name (and in which order): the key. A
     # parameter's value is the catalogue's own (``get`` reads None for it unless a fact has
@@ -90,11 +95,12 @@ def communication(
         stakeholders,
         messages,
         post_mortems,
-        *map(get, [n for i in messages for n in entries[i].names]),
+        *map(get, chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
     )
     memo = runtime.memo("plan.communication")
     found: Communication | None = memo.get(key)
     if found is None:
+        value = fact_or_parameter(facts, catalogue.parameters)
         # Many communications share a message with the same values, and many messages a
         # text (a subject may name what the text does not): each is made once.
         rendered, texts = runtime.memo("plan.messages"), runtime.memo("plan.texts")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import EnumType
 from functools import cached_property
 from typing import Any
 
@@ -26,15 +26,40 @@ def format_value(value: Any) -> str:
     """How a fact reads in a sentence."""
     if value is None:
         return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
+    exact = _BY_TYPE.get(type(value))  # the usual types, looked up rather than tested
+    if exact is not None:
+        return exact(value)
+    if isinstance(type(value), EnumType):  # an enum's member (an Enum, without its slow check)
+        return str(value._value_)
     if isinstance(value, float):
-        return f"{value:g}"
+        return _number(value)
     if isinstance(value, (list, tuple, frozenset, set)):
-        return ", ".join(format_value(v) for v in value) or "none"
+        return _items(value)
     return str(value)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _items(value: Any) -> str:
+    return ", ".join(map(format_value, value)) or "none"
+
+
+#: What :func:`format_value` gives a value of exactly one of these types (bool cannot be
+#: subclassed; subclasses of the others go through its tests).
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: str,
+    int: str,
+    bool: _yes_no,
+    float: _number,
+    tuple: _items,
+    list: _items,
+}
 
 
 @dataclass(frozen=True)
