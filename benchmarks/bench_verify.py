@@ -21,8 +21,8 @@ from typing import Any
 from rollback_decision import load_policy
 from rollback_decision.verify import diff_policies, verify_policy
 
-#: The issue's budget for verifying the shipped policy on one core.
-BUDGET_SECONDS = 10.0
+#: The budget for verifying the shipped policy on one core (issue 16: under 3 s).
+BUDGET_SECONDS = 3.0
 
 
 def bench_verify(repeat: int = 3) -> dict[str, Any]:
@@ -47,6 +47,20 @@ def bench_verify(repeat: int = 3) -> dict[str, Any]:
         "table_evaluations": report.table_evaluations,
         "findings": len(report.findings),
     }
+
+
+def bench_verify_fresh(repeat: int = 3) -> dict[str, Any]:
+    """:func:`bench_verify` in a fresh process: a process that has just decided hundreds of
+    thousands of incidents holds their objects, and the garbage collector's passes over them
+    would be counted as the verifier's time."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_verify", str(repeat)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 #: Rules added for the growth curve, and the issue's budgets (seconds, MB) where it sets one.
