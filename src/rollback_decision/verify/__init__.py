@@ -6,6 +6,11 @@ One concern per module:
 * :mod:`.domains` — the discretised fact space (each input fact's representative values);
 * :mod:`.incidents` — incidents of the space, built from a class and shown minimally;
 * :mod:`.walk` — the exhaustive walk of the tables over classes of incidents;
+* :mod:`.classes` — what a walk holds: classes, problems, limits;
+* :mod:`.inputs` — input facts joining the walk, or evaluated locally by one table;
+* :mod:`.tables` — one table evaluated with bit masks, its outcomes remembered;
+* :mod:`.runs` — one table's plan per signature, runs and blocks of numbers;
+* :mod:`.numbers` — which numbers run, and classes merged by blocks of numbers;
 * :mod:`.schedule` — the order the walk visits a policy's tables in;
 * :mod:`.abstraction` — values the tables left cannot tell apart, merged;
 * :mod:`.findings` — gaps, overlaps, shadowed and unreachable rules found by a walk;
