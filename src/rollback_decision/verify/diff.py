@@ -7,12 +7,13 @@ from typing import Any
 
 from rollback_decision.decision import Action
 from rollback_decision.policy import Policy
+from rollback_decision.verify.classes import MAX_CLASSES, WalkClass, WalkLimit
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.incidents import minimal_mapping
 from rollback_decision.verify.report import DiffReport, Transition
 from rollback_decision.verify.verifier import EngineChoice, resolve_engine
-from rollback_decision.verify.walk import MAX_CLASSES, Walk, WalkClass, WalkLimit, split_tables
+from rollback_decision.verify.walk import Walk, split_tables
 
 __all__ = ["diff_policies"]
 

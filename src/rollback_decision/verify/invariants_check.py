@@ -25,10 +25,11 @@ from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.invariants import Decider, Invariant
 from rollback_decision.policy import Policy
+from rollback_decision.verify.classes import WalkClass
 from rollback_decision.verify.incidents import Assignment, incident_from_assignment, minimal_mapping
 from rollback_decision.verify.report import Finding
 from rollback_decision.verify.tables import TableEval
-from rollback_decision.verify.walk import Walk, WalkClass
+from rollback_decision.verify.walk import Walk
 
 __all__ = ["check_invariants", "light_decision"]
 

@@ -12,10 +12,11 @@ from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Incident
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.semantics import Aggregate, Combine
+from rollback_decision.verify.classes import WalkClass
 from rollback_decision.verify.domains import FactSpace, is_number, table_needs, value_classes
 from rollback_decision.verify.findings import structural, unreachable
 from rollback_decision.verify.report import Finding
-from rollback_decision.verify.walk import Walk, WalkClass
+from rollback_decision.verify.walk import Walk
 
 __all__ = ["check_sinks"]
 

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.invariants import INVARIANTS, Invariant
 from rollback_decision.policy import Policy, default_policy
+from rollback_decision.verify.classes import MAX_CLASSES, WalkLimit
 from rollback_decision.verify.domains import FactSpace, outside_cuts, table_needs
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.invariants_check import check_invariants
 from rollback_decision.verify.report import Finding, VerifyReport
 from rollback_decision.verify.sinks import check_sinks
-from rollback_decision.verify.walk import MAX_CLASSES, Walk, WalkLimit, split_tables
+from rollback_decision.verify.walk import Walk, split_tables
 
 __all__ = ["EngineChoice", "resolve_engine", "verify_policy"]
 

@@ -39,17 +39,7 @@ from rollback_decision.verify.runs import Plan, plan_table
 from rollback_decision.verify.schedule import walk_order
 from rollback_decision.verify.tables import TableEval
 
-__all__ = [
-    "INPUT",
-    "MAX_CLASSES",
-    "MAX_EVALUATIONS",
-    "Column",
-    "TableProblem",
-    "Walk",
-    "WalkClass",
-    "WalkLimit",
-    "split_tables",
-]
+__all__ = ["Walk", "split_tables"]
 
 
 @dataclass
