@@ -54,18 +54,14 @@ class TableEval:
         #: rules with a part that reads several facts: checked with their predicate
         self._mixed = 0
         self._all = (1 << len(table.rules)) - 1
-        #: facts a rule copies into an output or compares with another fact
-        self._raw: set[str] = set()
         #: per fact, the facts a rule compares it with
         self._compared: dict[str, set[str]] = {}
         #: per fact, its tests that read no other fact, compiled (see :meth:`kind_of`)
         self._atoms: dict[str, list[Callable[[Mapping[str, Any]], bool]]] = {}
         for position, rule in enumerate(table.rules):
             by_fact: dict[str, list[Condition]] = {}
-            self._raw.update(source for _, _, source in rule.sets if source is not None)
             for atom in condition_tests(rule.condition):
                 if atom.operand.fact is not None:
-                    self._raw |= {atom.fact, atom.operand.fact}
                     self._compared.setdefault(atom.fact, set()).add(atom.operand.fact)
                     self._compared.setdefault(atom.operand.fact, set()).add(atom.fact)
                 else:
@@ -102,7 +98,7 @@ class TableEval:
         other fact (:meth:`kind_of`): no rule copies it or compares it with another fact, and
         no other engine decides. Two values every such test treats alike are one to this
         table, whatever the other facts."""
-        return self.matcher is None and name not in self._raw
+        return self.compared_with(name) == set()
 
     def compared_with(self, name: str) -> set[str] | None:
         """The facts a rule compares ``name`` with, when the table reads it only through
