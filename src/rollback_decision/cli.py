@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    from rollback_decision._cli_commands import cli
+    from rollback_decision._cli import cli
 
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
