@@ -40,12 +40,20 @@ def plan_table(
     related: Sequence[int],
     tested: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]] = ((), ()),
     readers: Sequence[TableEval] = (),
+    steady: bool = False,
 ) -> Plan:
     """What ``ev`` does to the class ``key`` and every combination of the local inputs
     (``domains``); ``tested`` names the facts the table tests alone, with their positions in
     the key and in a combination (all of them: the rest of the rules' masks is worked out once
     per class); ``readers`` are the later tables that read the run number ``run_name``: a
-    run also keeps which of their tests of it hold."""
+    run also keeps which of their tests of it hold.
+
+    ``steady`` says that the table compares the run number with no fact but the class's
+    numbers (``related``) and the other local inputs, and copies it nowhere: consecutive
+    points of it that the table's tests of it alone accept alike, with the other local inputs
+    the same, that stand in the same order to the class's numbers and that later readers test
+    alike then get the same result and extend the same run, so only the first of them is
+    evaluated (the others count; being later and no cheaper, none of them is the smallest)."""
     results: dict[int, list[Any]] = {}
     tails: dict[tuple[Any, ...], list[Any]] = {}
     run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
@@ -54,21 +62,49 @@ def plan_table(
     around = [key[i] for i in related]
     fixed = ev.mask((name, key[i]) for name, i in in_key)
     accepts = ev.accepts
+    # the last point's (other inputs, mask, block among the class's numbers, cost, marks),
+    # and the entries of its result and tail: a steady point like it only counts
+    steady_at: tuple[Any, ...] | None = None
+    last: tuple[list[Any], list[Any] | None] = ([], None)
+    cuts = sorted(v for v in around if is_number(v)) if steady else []
     for order, (combo, pairs, extra) in enumerate(domains(key)):
         evaluated += 1
         mask = fixed
         for name, i in in_combo:
             mask &= accepts(name, combo[i])
+        if steady and run_name is not None:
+            value = combo[run_at]
+            if is_number(value):
+                at = bisect.bisect_left(cuts, value)
+                here: tuple[Any, ...] | None = (
+                    combo[:run_at],
+                    mask,
+                    at,
+                    at < len(cuts) and cuts[at] == value,
+                    extra,
+                    tuple([r.kind_of(run_name, value) for r in readers]) if readers else (),
+                )
+                if here == steady_at:
+                    last[0][1] += 1
+                    if last[1] is None:
+                        continue
+                    last[1][1] += 1
+                    run = (*run[:3], value, run[4])  # type: ignore[index]
+                    continue
+                steady_at = here
+            else:
+                steady_at = None
         result = ev.result(pick(key + combo) if combo else pick(key), mask)
         seen = results.get(id(result))
         if seen is None:
-            results[id(result)] = [result, 1, extra, order, pairs]
+            seen = results[id(result)] = [result, 1, extra, order, pairs]
         else:
             seen[1] += 1
             if extra < seen[2]:
                 seen[2:] = [extra, order, pairs]
         if result.values is None:
             run = None
+            last = (seen, None)
             continue
         if run_name is None:
             tail = result.values
@@ -78,11 +114,12 @@ def plan_table(
             tail = (run[4], *result.values)
         seen_tail = tails.get(tail)
         if seen_tail is None:
-            tails[tail] = [tail, 1, extra, order, pairs]
+            seen_tail = tails[tail] = [tail, 1, extra, order, pairs]
         else:
             seen_tail[1] += 1
             if extra < seen_tail[2]:
                 seen_tail[2:] = [extra, order, pairs]
+        last = (seen, seen_tail)
     return Plan(
         evaluated,
         [(r, n, e, o, a) for r, n, e, o, a in results.values()],

@@ -166,6 +166,9 @@ class Walk:
             # A run number keeps its order to the class's other numbers (an invariant may
             # compare it with one: equal fix and rollback times).
             related = free_numbers(self, columns) if run_name is not None else []
+            steady = run_name is not None and _steady(
+                self, p, ev, run_name, local, [columns[i] for i in related]
+            )
             # What a class's results depend on: the columns the table reads, and those the
             # points of its local numbers depend on. Classes that agree there share one plan.
             partners: set[str] = set()
@@ -212,7 +215,16 @@ class Walk:
                     plan = plans.get(sig)
                     if plan is None:
                         plan = plans[sig] = plan_table(
-                            key, domains, ev, pick, run_name, run_at, related, tested, readers
+                            key,
+                            domains,
+                            ev,
+                            pick,
+                            run_name,
+                            run_at,
+                            related,
+                            tested,
+                            readers,
+                            steady,
                         )
                         evaluated += plan.evaluated
                         held += len(plan.results) + len(plan.tails)
@@ -460,3 +472,25 @@ def _signature(
     kind_of = ev.kind_of
     pairs = [(i, names[i]) for i in masked]
     return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])
+
+
+def _steady(
+    walk: Walk,
+    p: int,
+    ev: TableEval,
+    run_name: str,
+    local: Sequence[str],
+    numbers: Sequence[Column],
+) -> bool:
+    """Whether ``ev`` (of policy ``p``) compares the run number ``run_name`` with no fact but
+    the class's ``numbers`` and the other local inputs, and copies it nowhere (see
+    :func:`~rollback_decision.verify.runs.plan_table`)."""
+    compared = ev.compared_with(run_name)
+    if compared is None:
+        return False
+    derived = walk.space.policies[p].producers
+    held = set(numbers)
+    return all(
+        (n in local and n != run_name) or ((p, n) if n in derived else (INPUT, n)) in held
+        for n in compared
+    )
