@@ -5,6 +5,9 @@ and blocks of the cuts that can still tell a number's values apart."""
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +19,7 @@ from rollback_decision.verify.domains import is_number
 from rollback_decision.verify.incidents import Assignment
 from rollback_decision.verify.tables import TableEval
 
-__all__ = ["Plan", "block_of", "compares", "extend_run", "number_order", "plan_table"]
+__all__ = ["Plan", "Steps", "block_of", "compares", "extend_run", "number_order", "plan_table"]
 
 
 @dataclass
@@ -40,6 +43,7 @@ def plan_table(
     related: Sequence[int],
     tested: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]] = ((), ()),
     readers: Sequence[TableEval] = (),
+    steps: dict[int, Steps] | None = None,
     steady: bool = False,
 ) -> Plan:
     """What ``ev`` does to the class ``key`` and every combination of the local inputs
@@ -48,83 +52,149 @@ def plan_table(
     per class); ``readers`` are the later tables that read the run number ``run_name``: a
     run also keeps which of their tests of it hold.
 
-    ``steady`` says that the table compares the run number with no fact but the class's
-    numbers (``related``) and the other local inputs, and copies it nowhere: consecutive
-    points of it that the table's tests of it alone accept alike, with the other local inputs
-    the same, that stand in the same order to the class's numbers and that later readers test
-    alike then get the same result and extend the same run, so only the first of them is
-    evaluated (the others count; being later and no cheaper, none of them is the smallest)."""
+    ``steps`` remembers, per list of combinations, what its points have in common in this
+    table (:class:`Steps`; one memo per table, as long as the lists live). ``steady`` says
+    that the table compares the run number with no fact but the class's numbers (``related``)
+    and the other local inputs, and copies it nowhere: consecutive points of it that the table's
+    tests of it alone accept alike, with the other local inputs and the cost the same, that
+    stand in the same order to the class's numbers and that later readers test alike then get
+    the same result and extend the same run, so only the first of them is evaluated (the
+    others count; being later and no cheaper, none of them is the smallest)."""
+    if steps is None:
+        steps = {}
     results: dict[int, list[Any]] = {}
     tails: dict[tuple[Any, ...], list[Any]] = {}
     run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
-    evaluated = 0
     in_key, in_combo = tested
     around = [key[i] for i in related]
     fixed = ev.mask((name, key[i]) for name, i in in_key)
-    accepts = ev.accepts
-    # the last point's (other inputs, mask, block among the class's numbers, cost, marks),
-    # and the entries of its result and tail: a steady point like it only counts
-    steady_at: tuple[Any, ...] | None = None
-    last: tuple[list[Any], list[Any] | None] = ([], None)
-    cuts = sorted(v for v in around if is_number(v)) if steady else []
-    for order, (combo, pairs, extra) in enumerate(domains(key)):
-        evaluated += 1
-        mask = fixed
-        for name, i in in_combo:
-            mask &= accepts(name, combo[i])
-        if steady and run_name is not None:
-            value = combo[run_at]
-            if is_number(value):
-                at = bisect.bisect_left(cuts, value)
-                here: tuple[Any, ...] | None = (
-                    combo[:run_at],
-                    mask,
-                    at,
-                    at < len(cuts) and cuts[at] == value,
-                    extra,
-                    tuple([r.kind_of(run_name, value) for r in readers]) if readers else (),
-                )
-                if here == steady_at:
-                    last[0][1] += 1
-                    if last[1] is None:
-                        continue
-                    last[1][1] += 1
-                    run = (*run[:3], value, run[4])  # type: ignore[index]
-                    continue
-                steady_at = here
-            else:
-                steady_at = None
+    combos = domains(key)
+    found = steps.get(id(combos))
+    if found is None:
+        found = steps[id(combos)] = Steps.of(
+            combos, ev, in_combo, run_name if steady else None, run_at, readers
+        )
+    segments = found.segments(fixed, sorted(v for v in around if is_number(v)))
+    accepted = found.accepted
+    for order, count in segments:
+        combo, pairs, extra = combos[order]
+        mask = fixed & accepted[order]
         result = ev.result(pick(key + combo) if combo else pick(key), mask)
         seen = results.get(id(result))
         if seen is None:
-            seen = results[id(result)] = [result, 1, extra, order, pairs]
+            results[id(result)] = [result, count, extra, order, pairs]
         else:
-            seen[1] += 1
+            seen[1] += count
             if extra < seen[2]:
                 seen[2:] = [extra, order, pairs]
         if result.values is None:
             run = None
-            last = (seen, None)
             continue
         if run_name is None:
             tail = result.values
         else:
             marks = tuple([r.kind_of(run_name, combo[run_at]) for r in readers]) if readers else ()
             run = extend_run(run, combo, run_at, (result.values, marks), around)
+            if count > 1:  # the segment's last point ends the run for now
+                run = (*run[:3], combos[order + count - 1][0][run_at], run[4])
             tail = (run[4], *result.values)
         seen_tail = tails.get(tail)
         if seen_tail is None:
-            seen_tail = tails[tail] = [tail, 1, extra, order, pairs]
+            tails[tail] = [tail, count, extra, order, pairs]
         else:
-            seen_tail[1] += 1
+            seen_tail[1] += count
             if extra < seen_tail[2]:
                 seen_tail[2:] = [extra, order, pairs]
-        last = (seen, seen_tail)
     return Plan(
-        evaluated,
+        len(combos),
         [(r, n, e, o, a) for r, n, e, o, a in results.values()],
         [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
     )
+
+
+@dataclass
+class Steps:
+    """What tells consecutive combinations of one list apart, in one table, whatever the
+    class: where a segment of like points always starts (``hard``: another value of the
+    other local inputs, another cost, a value that is not a number, another mark of a later
+    reader), and where it starts in some classes only (``soft``: the rules the point's tests
+    accept change, ``diffs``, or one of the class's numbers lies between the two points'
+    values, ``lows`` and ``highs``)."""
+
+    accepted: list[int]
+    hard: list[int]
+    soft: list[int]
+    diffs: list[int]
+    lows: list[Any]
+    highs: list[Any]
+    singles: list[tuple[int, int]] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        combos: Sequence[tuple[tuple[Any, ...], Assignment, int]],
+        ev: TableEval,
+        in_combo: Sequence[tuple[str, int]],
+        run_name: str | None,
+        run_at: int,
+        readers: Sequence[TableEval],
+    ) -> Steps:
+        """The steps of ``combos`` in ``ev``, whose tests of one fact alone read the facts
+        ``in_combo`` (name, position) of a combination; with no ``run_name``, every point is
+        a segment of its own."""
+        accepts = ev.accepts
+        accepted = [
+            functools.reduce(operator.and_, [accepts(n, combo[i]) for n, i in in_combo], -1)
+            for combo, _, _ in combos
+        ]
+        steps = cls(accepted, [], [], [], [], [])
+        if run_name is None:
+            steps.hard = list(range(len(combos)))
+            return steps
+        before: tuple[Any, ...] | None = None
+        for i, (combo, _, extra) in enumerate(combos):
+            value = combo[run_at]
+            here = (
+                combo[:run_at],
+                extra,
+                tuple([r.kind_of(run_name, value) for r in readers]),
+            )
+            if (
+                before is None
+                or here != before[0]
+                or not is_number(value)
+                or not is_number(before[1])
+                or value <= before[1]
+            ):
+                steps.hard.append(i)
+            else:
+                steps.soft.append(i)
+                steps.diffs.append(accepted[i] ^ accepted[i - 1])
+                steps.lows.append(before[1])
+                steps.highs.append(value)
+            before = (here, value)
+        return steps
+
+    def segments(self, fixed: int, cuts: Sequence[float]) -> list[tuple[int, int]]:
+        """The segments of a class whose rules standing are ``fixed`` and whose numbers are
+        ``cuts``: (first point, how many points)."""
+        if not self.soft:  # every point a segment of its own, whatever the class
+            if self.singles is None:
+                self.singles = [(i, 1) for i in self.hard]
+            return self.singles
+        starts = set(self.hard)
+        starts.update([i for i, d in zip(self.soft, self.diffs, strict=True) if d & fixed])
+        for cut in cuts:
+            starts.update(
+                [
+                    i
+                    for i, low, high in zip(self.soft, self.lows, self.highs, strict=True)
+                    if low <= cut <= high
+                ]
+            )
+        bounds = sorted(starts)
+        bounds.append(len(self.accepted))
+        return [(a, b - a) for a, b in itertools.pairwise(bounds)]
 
 
 def extend_run(

@@ -35,7 +35,7 @@ from rollback_decision.verify.classes import (
 from rollback_decision.verify.domains import FactSpace, table_needs
 from rollback_decision.verify.inputs import introduce, local_domains
 from rollback_decision.verify.numbers import canonical, free_numbers, makes_free_number, run_number
-from rollback_decision.verify.runs import Plan, plan_table
+from rollback_decision.verify.runs import Plan, Steps, plan_table
 from rollback_decision.verify.schedule import walk_order
 from rollback_decision.verify.tables import TableEval
 
@@ -169,6 +169,8 @@ class Walk:
             steady = run_name is not None and _steady(
                 self, p, ev, run_name, local, [columns[i] for i in related]
             )
+            # per list of combinations: what its points have in common (see plan_table)
+            steps: dict[int, Steps] = {}
             # What a class's results depend on: the columns the table reads, and those the
             # points of its local numbers depend on. Classes that agree there share one plan.
             partners: set[str] = set()
@@ -224,6 +226,7 @@ class Walk:
                             related,
                             tested,
                             readers,
+                            steps,
                             steady,
                         )
                         evaluated += plan.evaluated
