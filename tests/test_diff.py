@@ -12,7 +12,8 @@ from rollback_decision import Incident, Policy, decide, load_policy
 from rollback_decision.cli import main
 from rollback_decision.verify import DiffReport, diff_policies
 from rollback_decision.verify.domains import FactSpace
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.schedule import split_tables
+from rollback_decision.verify.walk import Walk
 
 WINDOW = "fix_forward_window_minutes"
 

@@ -24,7 +24,8 @@ from rollback_decision.policy.semantics import Combine
 from rollback_decision.verify import Finding, VerifyReport, verify_policy
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.incidents import incident_from_assignment
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.schedule import split_tables
+from rollback_decision.verify.walk import Walk
 from tests.compiled import table_of
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken_rules"

@@ -14,7 +14,8 @@ from rollback_decision.facts import Incident
 from rollback_decision.invariants import decide_with
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.invariants_check import _Oracle
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.schedule import split_tables
+from rollback_decision.verify.walk import Walk
 from tests.conftest import EXAMPLES
 from tests.scenario_table import load_scenarios
 

@@ -14,8 +14,8 @@ from rollback_decision.engine.core import DECISION_OUTPUTS
 from rollback_decision.policy import CompiledTable
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.incidents import minimal_mapping
-from rollback_decision.verify.schedule import can_fail, walk_order
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.schedule import can_fail, split_tables, walk_order
+from rollback_decision.verify.walk import Walk
 from tests.test_verify import CASES, break_rules, load_case
 
 

@@ -216,7 +216,7 @@ def later_values(policy: Policy, current: float, rollback_eta: float | None) -> 
     """Fix-forward ETAs later than ``current`` that the policy can tell apart: each threshold
     it compares the ETA with (and the rollback time), the midpoints, and one beyond."""
     from rollback_decision.verify.domains import FactSpace
-    from rollback_decision.verify.walk import split_tables
+    from rollback_decision.verify.schedule import split_tables
 
     def make() -> frozenset[float]:
         # Only the tables the action depends on can tell two fix-forward ETAs apart: a

@@ -12,8 +12,9 @@ from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.incidents import minimal_mapping
 from rollback_decision.verify.report import DiffReport, Transition
+from rollback_decision.verify.schedule import split_tables
 from rollback_decision.verify.verifier import EngineChoice, resolve_engine
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.walk import Walk
 
 __all__ = ["diff_policies"]
 

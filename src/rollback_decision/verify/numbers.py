@@ -4,7 +4,7 @@ block of every cut that can still tell them apart."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rollback_decision.policy import CompiledTable
@@ -15,7 +15,14 @@ from rollback_decision.verify.tables import TableEval
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.verify.walk import Walk
 
-__all__ = ["canonical", "free_numbers", "is_free_number", "makes_free_number", "run_number"]
+__all__ = [
+    "canonical",
+    "compares_only_held",
+    "free_numbers",
+    "is_free_number",
+    "makes_free_number",
+    "run_number",
+]
 
 
 def canonical(
@@ -157,16 +164,24 @@ def run_number(
             for (q, t), n in zip(stages, needs, strict=True)
             if (INPUT, name) in n
         ]
-        if all(_compares_only_held(walk, q, ev, name, numbers) for q, ev in readers):
+        if all(compares_only_held(walk, q, ev, name, numbers) for q, ev in readers):
             return name, [ev for _, ev in readers]
     return None, []
 
 
-def _compares_only_held(walk: Walk, p: int, ev: TableEval, name: str, numbers: set[Column]) -> bool:
-    """Whether ``ev`` (of policy ``p``) compares ``name`` only with numbers the class
-    holds (``numbers``, whose order to a run point the run keeps), and copies it nowhere."""
+def compares_only_held(
+    walk: Walk,
+    p: int,
+    ev: TableEval,
+    name: str,
+    numbers: set[Column],
+    also: Collection[str] = (),
+) -> bool:
+    """Whether ``ev`` (of policy ``p``) compares ``name`` with no fact but the class's
+    ``numbers`` (whose order to a run point the run keeps) and the facts ``also``, and copies
+    it nowhere."""
     compared = ev.compared_with(name)
     if compared is None:
         return False
     derived = walk.space.policies[p].producers
-    return all(((p, n) if n in derived else (INPUT, n)) in numbers for n in compared)
+    return all(n in also or ((p, n) if n in derived else (INPUT, n)) in numbers for n in compared)

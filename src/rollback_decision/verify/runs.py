@@ -8,18 +8,28 @@ import bisect
 import functools
 import itertools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.conditions import condition_tests
 from rollback_decision.policy.semantics import Outcome
+from rollback_decision.verify.classes import getter
 from rollback_decision.verify.domains import is_number
 from rollback_decision.verify.incidents import Assignment
 from rollback_decision.verify.tables import TableEval
 
-__all__ = ["Plan", "Steps", "block_of", "compares", "extend_run", "number_order", "plan_table"]
+__all__ = [
+    "Plan",
+    "Steps",
+    "block_of",
+    "compares",
+    "extend_run",
+    "number_order",
+    "plan_table",
+    "signature_of",
+]
 
 
 @dataclass
@@ -254,3 +264,20 @@ def number_order(a: Any, b: Any) -> int | None:
     if not (is_number(a) and is_number(b)):
         return None
     return int(a > b) - int(a < b)
+
+
+def signature_of(
+    ev: TableEval, indexes: Sequence[int], names: Mapping[int, str], as_is: set[int]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """What of a class key a table's plan depends on, when it is less than the values at
+    ``indexes`` (None: it is not): a fact the table reads only through tests of it alone
+    (:meth:`TableEval.by_tests`) counts by which of those tests hold. Classes that differ only
+    in values every test treats alike share one plan: the table cannot tell them apart (two
+    lists of components, say, that no rule treats apart)."""
+    masked = [i for i in indexes if i in names and i not in as_is and ev.by_tests(names[i])]
+    if not masked:
+        return None
+    plain = getter([i for i in indexes if i not in masked])
+    kind_of = ev.kind_of
+    pairs = [(i, names[i]) for i in masked]
+    return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])

@@ -23,12 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from rollback_decision.policy import CompiledTable
+from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.conditions import AllOf
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.verify.domains import table_needs
 
-__all__ = ["MAX_SEARCHED", "can_fail", "walk_order"]
+__all__ = ["MAX_SEARCHED", "can_fail", "split_tables", "stages_of", "walk_order"]
 
 #: Above this many tables, the pipeline order is kept (the search is exponential in it).
 MAX_SEARCHED = 16
@@ -108,3 +108,28 @@ def walk_order(
 
 def _read(done: int, name: str, needs: Sequence[frozenset[str]]) -> bool:
     return any(done >> i & 1 and name in ns for i, ns in enumerate(needs))
+
+
+def stages_of(tables: Sequence[Sequence[CompiledTable]]) -> list[tuple[int, CompiledTable]]:
+    """The tables of every policy, interleaved by position so that shared inputs meet early."""
+    out: list[tuple[int, CompiledTable]] = []
+    for position in range(max((len(t) for t in tables), default=0)):
+        for p, policy_tables in enumerate(tables):
+            if position < len(policy_tables):
+                out.append((p, policy_tables[position]))
+    return out
+
+
+def split_tables(
+    policy: Policy, outputs: Sequence[str]
+) -> tuple[tuple[CompiledTable, ...], tuple[CompiledTable, ...]]:
+    """The tables ``outputs`` depend on (in pipeline order), and the rest (the "sinks")."""
+    wanted = {name for name in outputs if name in policy.producers}
+    core: set[str] = set()
+    for table in reversed(policy.tables):
+        if wanted & set(table.outputs):
+            core.add(table.id)
+            wanted |= {n for n in table_needs(table) if n in policy.producers}
+    first = tuple(t for t in policy.tables if t.id in core)
+    rest = tuple(t for t in policy.tables if t.id not in core)
+    return first, rest

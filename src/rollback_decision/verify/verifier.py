@@ -14,8 +14,9 @@ from rollback_decision.verify.domains import FactSpace, outside_cuts, table_need
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.invariants_check import check_invariants
 from rollback_decision.verify.report import Finding, VerifyReport
+from rollback_decision.verify.schedule import split_tables
 from rollback_decision.verify.sinks import check_sinks
-from rollback_decision.verify.walk import Walk, split_tables
+from rollback_decision.verify.walk import Walk
 
 __all__ = ["EngineChoice", "resolve_engine", "verify_policy"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
-from rollback_decision.policy import CompiledTable, Policy
+from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.semantics import Combine, Outcome
 from rollback_decision.policy.types import FactType
 from rollback_decision.verify.abstraction import Canon, canon_for, merge_classes
@@ -34,12 +34,18 @@ from rollback_decision.verify.classes import (
 )
 from rollback_decision.verify.domains import FactSpace, table_needs
 from rollback_decision.verify.inputs import introduce, local_domains
-from rollback_decision.verify.numbers import canonical, free_numbers, makes_free_number, run_number
-from rollback_decision.verify.runs import Plan, Steps, plan_table
-from rollback_decision.verify.schedule import walk_order
+from rollback_decision.verify.numbers import (
+    canonical,
+    compares_only_held,
+    free_numbers,
+    makes_free_number,
+    run_number,
+)
+from rollback_decision.verify.runs import Plan, Steps, plan_table, signature_of
+from rollback_decision.verify.schedule import stages_of, walk_order
 from rollback_decision.verify.tables import TableEval
 
-__all__ = ["Walk", "split_tables"]
+__all__ = ["Walk"]
 
 
 @dataclass
@@ -87,7 +93,7 @@ class Walk:
         self._merged = True
         tables = self.tables if self.tables is not None else space.tables
         wanted = self.keep | set(self.outputs)
-        stages = _stages(
+        stages = stages_of(
             [
                 walk_order(
                     ts,
@@ -166,8 +172,13 @@ class Walk:
             # A run number keeps its order to the class's other numbers (an invariant may
             # compare it with one: equal fix and rollback times).
             related = free_numbers(self, columns) if run_name is not None else []
-            steady = run_name is not None and _steady(
-                self, p, ev, run_name, local, [columns[i] for i in related]
+            steady = run_name is not None and compares_only_held(
+                self,
+                p,
+                ev,
+                run_name,
+                {columns[i] for i in related},
+                also={n for n in local if n != run_name},
             )
             # per list of combinations: what its points have in common (see plan_table)
             steps: dict[int, Steps] = {}
@@ -180,7 +191,7 @@ class Walk:
             as_is = {i for i, (_, n) in enumerate(columns) if n in partners} | set(related)
             depends = sorted(as_is | {i for i in reads if i < len(columns)})
             exact = getter(depends)
-            signature = _signature(
+            signature = signature_of(
                 ev,
                 depends,
                 {i: n for i, n in zip(reads, ev.needs, strict=True) if i < len(columns)},
@@ -433,67 +444,3 @@ class Walk:
         return sum(cls.weight for cls in self.final.values()) + sum(
             f.example.weight for f in self.findings
         )
-
-
-def _stages(tables: Sequence[Sequence[CompiledTable]]) -> list[tuple[int, CompiledTable]]:
-    """The tables of every policy, interleaved by position so that shared inputs meet early."""
-    out: list[tuple[int, CompiledTable]] = []
-    for position in range(max((len(t) for t in tables), default=0)):
-        for p, policy_tables in enumerate(tables):
-            if position < len(policy_tables):
-                out.append((p, policy_tables[position]))
-    return out
-
-
-def split_tables(
-    policy: Policy, outputs: Sequence[str]
-) -> tuple[tuple[CompiledTable, ...], tuple[CompiledTable, ...]]:
-    """The tables ``outputs`` depend on (in pipeline order), and the rest (the "sinks")."""
-    wanted = {name for name in outputs if name in policy.producers}
-    core: set[str] = set()
-    for table in reversed(policy.tables):
-        if wanted & set(table.outputs):
-            core.add(table.id)
-            wanted |= {n for n in table_needs(table) if n in policy.producers}
-    first = tuple(t for t in policy.tables if t.id in core)
-    rest = tuple(t for t in policy.tables if t.id not in core)
-    return first, rest
-
-
-def _signature(
-    ev: TableEval, indexes: Sequence[int], names: Mapping[int, str], as_is: set[int]
-) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
-    """What of a class key a table's plan depends on, when it is less than the values at
-    ``indexes`` (None: it is not): a fact the table reads only through tests of it alone
-    (:meth:`TableEval.by_tests`) counts by which of those tests hold. Classes that differ only
-    in values every test treats alike share one plan: the table cannot tell them apart (two
-    lists of components, say, that no rule treats apart)."""
-    masked = [i for i in indexes if i in names and i not in as_is and ev.by_tests(names[i])]
-    if not masked:
-        return None
-    plain = getter([i for i in indexes if i not in masked])
-    kind_of = ev.kind_of
-    pairs = [(i, names[i]) for i in masked]
-    return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])
-
-
-def _steady(
-    walk: Walk,
-    p: int,
-    ev: TableEval,
-    run_name: str,
-    local: Sequence[str],
-    numbers: Sequence[Column],
-) -> bool:
-    """Whether ``ev`` (of policy ``p``) compares the run number ``run_name`` with no fact but
-    the class's ``numbers`` and the other local inputs, and copies it nowhere (see
-    :func:`~rollback_decision.verify.runs.plan_table`)."""
-    compared = ev.compared_with(run_name)
-    if compared is None:
-        return False
-    derived = walk.space.policies[p].producers
-    held = set(numbers)
-    return all(
-        (n in local and n != run_name) or ((p, n) if n in derived else (INPUT, n)) in held
-        for n in compared
-    )
