@@ -25,8 +25,8 @@ INPUT = "in"
 #: Most classes a walk holds after one table (about 300 bytes each): past it the walk stops
 #: and says where (:class:`WalkLimit`), rather than exhaust the machine's memory.
 MAX_CLASSES = 1_500_000
-#: Most combinations one table is evaluated for (a few microseconds each): past it the walk
-#: stops and says where, rather than run for hours.
+#: Most evaluations of one table (a few microseconds each; points of a run number the table
+#: cannot tell apart are one): past it the walk stops and says where, rather than run for hours.
 MAX_EVALUATIONS = 25_000_000
 
 

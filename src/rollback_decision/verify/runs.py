@@ -36,7 +36,8 @@ __all__ = [
 class Plan:
     """What one table does to every class that agrees on the columns it depends on: each
     distinct result and each distinct tail the class's key is extended with, with how many
-    combinations of the local inputs get it, and the first smallest of them and its position."""
+    combinations of the local inputs get it, and the first smallest of them and its position;
+    and how many evaluations it took (one per segment of like points, see :class:`Steps`)."""
 
     evaluated: int
     results: list[tuple[Outcome, int, int, int, Assignment]]
@@ -116,7 +117,7 @@ def plan_table(
             if extra < seen_tail[2]:
                 seen_tail[2:] = [extra, order, pairs]
     return Plan(
-        len(combos),
+        len(segments),
         [(r, n, e, o, a) for r, n, e, o, a in results.values()],
         [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
     )
