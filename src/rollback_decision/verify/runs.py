@@ -272,13 +272,39 @@ def signature_of(
 ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
     """What of a class key a table's plan depends on, when it is less than the values at
     ``indexes`` (None: it is not): a fact the table reads only through tests of it alone
-    (:meth:`TableEval.by_tests`) counts by which of those tests hold. Classes that differ only
-    in values every test treats alike share one plan: the table cannot tell them apart (two
-    lists of components, say, that no rule treats apart)."""
-    masked = [i for i in indexes if i in names and i not in as_is and ev.by_tests(names[i])]
+    (:meth:`TableEval.by_tests`) counts by which of those tests hold, and one it also orders
+    against facts the key holds (:meth:`TableEval.ordered_with`) by its order to each of them
+    too. Classes that differ only in values every test and comparison treats alike share one
+    plan: the table cannot tell them apart (two lists of components, say, that no rule treats
+    apart; in ``diff``, two fix-forward ETAs on the same side of every threshold of the new
+    policy's ``decision`` table and of the rollback ETA)."""
+    at = {name: i for i, name in names.items()}
+    masked: list[int] = []
+    orders: list[tuple[int, int]] = []
+    for i in indexes:
+        if i not in names or i in as_is:
+            continue
+        compared = ev.ordered_with(names[i])
+        if compared is None or not all(n in at for n in compared):
+            continue
+        masked.append(i)
+        orders += [(i, at[n]) for n in sorted(compared) if (at[n], i) not in orders]
     if not masked:
         return None
     plain = getter([i for i in indexes if i not in masked])
     kind_of = ev.kind_of
     pairs = [(i, names[i]) for i in masked]
-    return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])
+    if not orders:
+        return lambda key: (plain(key), *[kind_of(name, key[i]) for i, name in pairs])
+    return lambda key: (
+        plain(key),
+        *[kind_of(name, key[i]) for i, name in pairs],
+        *[_order_or_values(key[i], key[j]) for i, j in orders],
+    )
+
+
+def _order_or_values(a: Any, b: Any) -> Any:
+    """What an ordering or equality comparison of ``a`` with ``b`` depends on: their order
+    when both are numbers, else the values themselves."""
+    order = number_order(a, b)
+    return (a, b) if order is None else order

@@ -18,10 +18,14 @@ from rollback_decision.policy.conditions import (
     condition_tests,
     facts_read,
 )
+from rollback_decision.policy.operators import OPERATORS, Family
 from rollback_decision.policy.semantics import Outcome, outcome
 from rollback_decision.verify.domains import table_needs
 
 __all__ = ["TableEval"]
+
+#: The operator families whose comparison of two numbers their order decides.
+_ORDERS = frozenset({Family.ORDERING, Family.EQUALITY})
 
 
 class TableEval:
@@ -56,6 +60,8 @@ class TableEval:
         self._all = (1 << len(table.rules)) - 1
         #: per fact, the facts a rule compares it with
         self._compared: dict[str, set[str]] = {}
+        #: facts a rule compares with another fact other than by order or equality
+        self._unordered: set[str] = set()
         #: per fact, its tests that read no other fact, compiled (see :meth:`kind_of`)
         self._atoms: dict[str, list[Callable[[Mapping[str, Any]], bool]]] = {}
         for position, rule in enumerate(table.rules):
@@ -64,6 +70,8 @@ class TableEval:
                 if atom.operand.fact is not None:
                     self._compared.setdefault(atom.fact, set()).add(atom.operand.fact)
                     self._compared.setdefault(atom.operand.fact, set()).add(atom.fact)
+                    if OPERATORS[atom.op].family not in _ORDERS:
+                        self._unordered |= {atom.fact, atom.operand.fact}
                 else:
                     self._atoms.setdefault(atom.fact, []).append(compile_condition(atom))
             for part in _conjuncts(rule.condition):
@@ -108,6 +116,14 @@ class TableEval:
         if self.matcher is not None or any(self.needs[i] == name for i in self._copied):
             return None
         return set(self._compared.get(name, ()))
+
+    def ordered_with(self, name: str) -> set[str] | None:
+        """:meth:`compared_with`, when every comparison of ``name`` with another fact orders
+        the two or tests their equality (so for two numbers their order decides it); None
+        otherwise."""
+        if name in self._unordered:
+            return None
+        return self.compared_with(name)
 
     def kind_of(self, name: str, value: Any) -> int:
         """Which of the table's tests of ``name`` alone hold for ``value``, as a bit mask."""
