@@ -19,6 +19,7 @@ __all__ = [
     "cli",
     "engine_option",
     "format_option",
+    "input_limits",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +48,12 @@ EXTENDS_OUTSIDE_OPTION = click.option(
     default=False,
     help="Let an organisation policy's 'extends' name a file outside its own folder.",
 )
+
+
+def input_limits(func: F) -> F:
+    """The options every command that reads files shares: the size limit of an input, and
+    whether an organisation policy may extend a file outside its folder."""
+    return MAX_BYTES_OPTION(EXTENDS_OUTSIDE_OPTION(func))
 
 
 def format_option(what: str) -> Callable[[F], F]:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import click
 
 from rollback_decision._cli.base import (
-    EXTENDS_OUTSIDE_OPTION,
-    MAX_BYTES_OPTION,
     POLICY_OPTION,
     _policy,
     cli,
     engine_option,
     format_option,
+    input_limits,
 )
 from rollback_decision.engine import decide
 from rollback_decision.facts import Incident, load_incident
@@ -25,8 +24,7 @@ from rollback_decision.report import json_text, render_text, terminal_text
 @format_option("the decision")
 @POLICY_OPTION
 @engine_option("The rules engine that evaluates the policy.")
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def decide_command(
     incident_file: str,
     output_format: str,
@@ -60,8 +58,7 @@ def schema_command() -> int:
 @POLICY_OPTION
 @format_option("the report")
 @engine_option("The rules engine whose matches are verified.")
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def verify_command(
     rules_dir: str | None,
     policy_path: str | None,
@@ -94,8 +91,7 @@ def verify_command(
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @format_option("the report")
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def diff_command(
     old: str, new: str, output_format: str, max_bytes: int, allow_extends_outside: bool
 ) -> int:
@@ -135,8 +131,7 @@ def render_group() -> None:
 )
 @click.option("--table", "tables", metavar="ID", multiple=True, help="Only these tables.")
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def render_tree_command(
     incident_file: str | None,
     output_format: str,
@@ -169,8 +164,7 @@ def render_tree_command(
 )
 @click.option("--table", "tables", metavar="ID", multiple=True, help="Only these tables.")
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def render_tables_command(
     output_format: str,
     tables: tuple[str, ...],
@@ -200,8 +194,7 @@ def _known_tables(policy: Policy, tables: tuple[str, ...]) -> None:
 @click.argument("plan_file", metavar="FILE|-")
 @format_option("the assessment")
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def readiness_command(
     plan_file: str,
     output_format: str,

@@ -9,12 +9,11 @@ from typing import Any
 import click
 
 from rollback_decision._cli.base import (
-    EXTENDS_OUTSIDE_OPTION,
-    MAX_BYTES_OPTION,
     POLICY_OPTION,
     _policy,
     cli,
     format_option,
+    input_limits,
 )
 from rollback_decision.report import json_text, terminal_text
 
@@ -23,8 +22,7 @@ from rollback_decision.report import json_text, terminal_text
 @click.argument("timeline_file", metavar="FILE")
 @format_option("the changes, deadlines, warnings and final decision")
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 @click.option(
     "--at",
     "at_time",
@@ -109,8 +107,7 @@ def _read_logs(paths: tuple[str, ...]) -> Any:
     ),
 )
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def metrics_command(
     log_files: tuple[str, ...],
     output_format: str,
@@ -154,8 +151,7 @@ def metrics_command(
     help="The policy to re-decide under (a rules folder or an organisation policy file).",
 )
 @format_option("the differences")
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def replay_command(
     log_file: str,
     policy_path: str,
@@ -192,8 +188,7 @@ def replay_command(
     default=None,
     help="Write the Markdown to FILE instead of standard output.",
 )
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def post_mortem_command(
     log_file: str,
     incident: str,

@@ -8,12 +8,11 @@ from typing import Any
 import click
 
 from rollback_decision._cli.base import (
-    EXTENDS_OUTSIDE_OPTION,
-    MAX_BYTES_OPTION,
     POLICY_OPTION,
     _policy,
     cli,
     format_option,
+    input_limits,
 )
 from rollback_decision.engine import decide
 from rollback_decision.facts import load_incident
@@ -58,8 +57,7 @@ def _cli_value(column: str, text: str) -> Any:
 )
 @format_option("the decision and what changed")
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def what_if_command(
     incident_file: str,
     assignments: tuple[str, ...],
@@ -129,8 +127,7 @@ def what_if_command(
     help="A table to read, JSON records, or CSV.",
 )
 @POLICY_OPTION
-@MAX_BYTES_OPTION
-@EXTENDS_OUTSIDE_OPTION
+@input_limits
 def sweep_command(
     incident_file: str,
     variations: tuple[str, ...],
