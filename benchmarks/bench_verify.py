@@ -150,8 +150,14 @@ def scale_report(rows: Sequence[dict[str, Any]]) -> list[str]:
         "verify_policy() on the shipped policy plus N threshold rules of an organisation",
         "  (one fresh process per N; peak = the process's maximum resident set)",
         "  (half the rules in the decision and rollback-ETA tables, half in the plan tables)",
-        "      N   verify s   diff s   peak MB (verify)   classes   budget           findings",
+        "  (x N=0: verify's time as a ratio to the shipped policy's in the same run)",
+        "      N   verify s   x N=0   diff s   peak MB (verify)   classes   budget"
+        "           findings",
     ]
+    shipped = next(
+        (r["verify_seconds"] for r in rows if r["rules_added"] == 0 and not r.get("timed_out")),
+        None,
+    )
     for row in rows:
         if row.get("timed_out"):
             lines.append(
@@ -171,7 +177,9 @@ def scale_report(rows: Sequence[dict[str, Any]]) -> list[str]:
         if not row["diff_complete"]:
             mark += "  INCOMPLETE (diff)"
         lines.append(
-            f"  {row['rules_added']:5d}   {row['verify_seconds']:8.2f}   {row['diff_seconds']:6.2f}"
+            f"  {row['rules_added']:5d}   {row['verify_seconds']:8.2f}"
+            f"   {row['verify_seconds'] / shipped if shipped else float('nan'):5.1f}"
+            f"   {row['diff_seconds']:6.2f}"
             f"   {row['peak_mb']:7.1f} ({row['verify_peak_mb']:6.1f})   {row['classes']:7,d}"
             f"   {text:<16s} {len(row['findings'])}{mark}"
         )
