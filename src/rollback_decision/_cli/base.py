@@ -4,19 +4,21 @@ read a policy or an input file."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import click
 
 from rollback_decision.engine import ENGINES
 from rollback_decision.policy import Policy, load_policy
 from rollback_decision.policy.yamlio import DEFAULT_LIMITS
+from rollback_decision.report import json_text, terminal_text
 
 __all__ = [
     "EXTENDS_OUTSIDE_OPTION",
     "MAX_BYTES_OPTION",
     "POLICY_OPTION",
     "cli",
+    "echo_report",
     "engine_option",
     "format_option",
     "input_limits",
@@ -48,6 +50,22 @@ EXTENDS_OUTSIDE_OPTION = click.option(
     default=False,
     help="Let an organisation policy's 'extends' name a file outside its own folder.",
 )
+
+
+class Report(Protocol):
+    """A report a command prints: as JSON, or as text to read."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def render_text(self) -> str: ...
+
+
+def echo_report(report: Report, output_format: str) -> None:
+    """Print ``report`` as ``--format`` asks: JSON, or text for a terminal."""
+    if output_format == "json":
+        click.echo(json_text(report.to_dict()))
+    else:
+        click.echo(terminal_text(report.render_text()), nl=False)
 
 
 def input_limits(func: F) -> F:

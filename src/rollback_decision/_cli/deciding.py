@@ -9,6 +9,7 @@ from rollback_decision._cli.base import (
     POLICY_OPTION,
     _policy,
     cli,
+    echo_report,
     engine_option,
     format_option,
     input_limits,
@@ -80,10 +81,7 @@ def verify_command(
         raise click.UsageError("name the policy once: as RULES_DIR or with --policy")
     policy = _policy(rules_dir or policy_path, max_bytes, allow_extends_outside)
     report = verify_policy(policy, engine=engine)
-    if output_format == "json":
-        click.echo(json_text(report.to_dict()))
-    else:
-        click.echo(terminal_text(report.render_text()), nl=False)
+    echo_report(report, output_format)
     return 0 if report.ok else 1
 
 
@@ -105,11 +103,13 @@ def diff_command(
         _policy(old, max_bytes, allow_extends_outside),
         _policy(new, max_bytes, allow_extends_outside),
     )
-    if output_format == "json":
-        click.echo(json_text(report.to_dict()))
-    else:
-        click.echo(terminal_text(report.render_text()), nl=False)
+    echo_report(report, output_format)
     return 1 if report.changed else 0
+
+
+TABLES_OPTION = click.option(
+    "--table", "tables", metavar="ID", multiple=True, help="Only these tables."
+)
 
 
 @cli.group(name="render")
@@ -129,7 +129,7 @@ def render_group() -> None:
     show_default=True,
     help="Mermaid flowchart text, or Graphviz DOT.",
 )
-@click.option("--table", "tables", metavar="ID", multiple=True, help="Only these tables.")
+@TABLES_OPTION
 @POLICY_OPTION
 @input_limits
 def render_tree_command(
@@ -162,7 +162,7 @@ def render_tree_command(
     show_default=True,
     help="Markdown or HTML tables.",
 )
-@click.option("--table", "tables", metavar="ID", multiple=True, help="Only these tables.")
+@TABLES_OPTION
 @POLICY_OPTION
 @input_limits
 def render_tables_command(

@@ -12,6 +12,7 @@ from rollback_decision._cli.base import (
     POLICY_OPTION,
     _policy,
     cli,
+    echo_report,
     format_option,
     input_limits,
 )
@@ -134,10 +135,7 @@ def metrics_command(
         from rollback_decision.records.plot import plot_times
 
         plot_times(history, report, plot_file)
-    if output_format == "json":
-        click.echo(json_text(report.to_dict()))
-    else:
-        click.echo(terminal_text(report.render_text()), nl=False)
+    echo_report(report, output_format)
     return 0
 
 
@@ -169,10 +167,7 @@ def replay_command(
 
     policy = _policy(policy_path, max_bytes, allow_extends_outside)
     report = replay_log(_read_logs((log_file,)), policy)
-    if output_format == "json":
-        click.echo(json_text(report.to_dict()))
-    else:
-        click.echo(terminal_text(report.render_text()), nl=False)
+    echo_report(report, output_format)
     return 1 if report.differ else 0
 
 
