@@ -64,7 +64,7 @@ def plan_table(
     run also keeps which of their tests of it hold.
 
     ``steps`` remembers, per list of combinations, what its points have in common in this
-    table (:class:`Steps`; one memo per table, as long as the lists live). ``steady`` says
+    table (:class:`Steps`, each holding its list; one memo per table). ``steady`` says
     that the table compares the run number with no fact but the class's numbers (``related``)
     and the other local inputs, and copies it nowhere: consecutive points of it that the table's
     tests of it alone accept alike, with the other local inputs and the cost the same, that
@@ -81,7 +81,7 @@ def plan_table(
     fixed = ev.mask((name, key[i]) for name, i in in_key)
     combos = domains(key)
     found = steps.get(id(combos))
-    if found is None:
+    if found is None or found.combos is not combos:  # an id is only unique while it lives
         found = steps[id(combos)] = Steps.of(
             combos, ev, in_combo, run_name if steady else None, run_at, readers
         )
@@ -132,6 +132,7 @@ class Steps:
     accept change, ``diffs``, or one of the class's numbers lies between the two points'
     values, ``lows`` and ``highs``)."""
 
+    combos: Sequence[tuple[tuple[Any, ...], Assignment, int]]
     accepted: list[int]
     hard: list[int]
     soft: list[int]
@@ -158,7 +159,7 @@ class Steps:
             functools.reduce(operator.and_, [accepts(n, combo[i]) for n, i in in_combo], -1)
             for combo, _, _ in combos
         ]
-        steps = cls(accepted, [], [], [], [], [])
+        steps = cls(combos, accepted, [], [], [], [], [])
         if run_name is None:
             steps.hard = list(range(len(combos)))
             return steps
