@@ -178,9 +178,9 @@ def compares_only_held(
     also: Collection[str] = (),
 ) -> bool:
     """Whether ``ev`` (of policy ``p``) compares ``name`` with no fact but the class's
-    ``numbers`` (whose order to a run point the run keeps) and the facts ``also``, and copies
-    it nowhere."""
-    compared = ev.compared_with(name)
+    ``numbers`` (whose order to a run point the run keeps) and the facts ``also``, only by
+    order or equality (which that order decides), and copies it nowhere."""
+    compared = ev.ordered_with(name)
     if compared is None:
         return False
     derived = walk.space.policies[p].producers
