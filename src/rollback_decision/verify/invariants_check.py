@@ -60,17 +60,15 @@ class _Oracle:
         # The decision depends on the input facts the tables read, and on nothing else.
         producers = policy.producers
         inputs = sorted({n for ev in self.evals for n in ev.needs if n not in producers})
-        self.inputs: Callable[[Mapping[str, Any]], tuple[Any, ...]] = lambda facts: tuple(
-            facts[n] for n in inputs
-        )
-        if len(inputs) > 1:
-            self.inputs = operator.itemgetter(*inputs)
+        self.inputs = _getter(inputs)
         self.known: dict[tuple[Any, ...], Decision] = {}
+        #: (fact varied, its value, what the other tables give) -> decision
+        self.varied: dict[tuple[Any, ...], Decision] = {}
         self._varied: Incident | None = None
-        self._varied_facts: dict[str, Any] = {}
         self._varied_derived: dict[str, Any] | None = None
-        self._varied_name: str | None = None
-        self._downstream: dict[str, list[TableEval]] = {}
+        self._downstream: dict[
+            str, tuple[list[TableEval], Callable[[Mapping[str, Any]], tuple[Any, ...]]]
+        ] = {}
 
     def facts(self, incident: Incident) -> dict[str, Any]:
         return self._derive(incident_facts(incident))
@@ -90,41 +88,44 @@ class _Oracle:
 
     def with_fact(self, incident: Incident, name: str, value: Any) -> Decision:
         """The decision of ``incident`` with the fact ``name`` set to ``value`` (see
-        :func:`~rollback_decision.invariants.decide_with`): the incident's facts are read once
-        for the many variations an invariant tries."""
+        :func:`~rollback_decision.invariants.decide_with`).
+
+        The incident's facts are read and derived once for the many variations an invariant
+        tries. Only the tables downstream of ``name`` run again, and their decision is
+        remembered by what they read from the rest (and the decision fields the rest makes):
+        incidents that differ only in ``name``, or in facts only the other tables read, share
+        it (the later fix-forward ETAs of every run of a class; a higher severity)."""
         if incident is not self._varied:
-            self._varied, self._varied_facts = incident, incident_facts(incident)
-            self._varied_derived, self._varied_name = None, None
-        facts = self._varied_facts
-        before = facts[name]
-        facts[name] = value
-        try:
-            key = self.inputs(facts)
-        finally:
-            facts[name] = before
-        found = self.known.get(key)
+            self._varied, self._varied_derived = incident, None
+        base = self._varied_derived
+        if base is None:
+            base = self._varied_derived = self._derive(incident_facts(incident))
+        after, upstream = self._after(name)
+        key = (name, value, upstream(base))
+        found = self.varied.get(key)
         if found is None:
-            if self._varied_derived is None or self._varied_name != name:
-                changed = self._derive({**facts, name: value})
-            else:
-                # The tables that read neither the fact nor what those make give what they
-                # gave the last variation: only the others run again, in order.
-                changed = {**self._varied_derived, name: value}
-                self._derive(changed, self._after(name))
-            self._varied_derived, self._varied_name = changed, name
-            found = self.known[key] = light_decision(self.policy, changed, self.decisions)
+            changed = {**base, name: value}
+            self._derive(changed, after)
+            found = self.varied[key] = light_decision(self.policy, changed, self.decisions)
         return found
 
-    def _after(self, name: str) -> list[TableEval]:
-        """The tables whose results can change with the input fact ``name``."""
+    def _after(
+        self, name: str
+    ) -> tuple[list[TableEval], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+        """The tables whose results can change with the input fact ``name``, and what their
+        decision depends on besides ``name``: the facts they read that they do not make, and
+        the decision fields they do not make."""
         found = self._downstream.get(name)
         if found is None:
             affected = {name}
-            found = self._downstream[name] = []
+            after: list[TableEval] = []
             for ev in self.evals:
                 if affected.intersection(ev.needs):
-                    found.append(ev)
+                    after.append(ev)
                     affected.update(ev.outputs)
+            read = {n for ev in after for n in ev.needs} | set(DECISION_OUTPUTS)
+            rest = sorted(read - affected)
+            found = self._downstream[name] = (after, _getter(rest))
         return found
 
     def _decide(self, facts: dict[str, Any]) -> Decision:
@@ -135,6 +136,13 @@ class _Oracle:
                 self.policy, self._derive(facts), self.decisions
             )
         return found
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A fast ``lambda facts: tuple(facts[n] for n in names)``."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    return lambda facts: tuple([facts[n] for n in names])
 
 
 def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]) -> list[Finding]:
