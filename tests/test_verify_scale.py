@@ -5,12 +5,17 @@ rules is found with a counterexample that replays."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from rollback_decision import Policy, load_policy
+from rollback_decision.engine.core import DECISION_OUTPUTS
 from rollback_decision.verify import VerifyReport, verify_policy
+from rollback_decision.verify.domains import FactSpace
+from rollback_decision.verify.schedule import split_tables
+from rollback_decision.verify.walk import Walk
 from tests.test_verify import BROKEN, break_rules, load_case, replay
 
 # Rules an organisation might add to the decision's own tables, with findings the exhaustive
@@ -82,6 +87,39 @@ def test_merged_runs_find_what_the_exhaustive_walk_finds_on_generated_policies(
         for finding in merged.findings:
             if finding.example is not None:
                 replay(policy, finding)
+
+
+def test_a_number_summed_out_in_segments_finds_what_the_exhaustive_walk_finds(
+    tmp_path: Path,
+) -> None:
+    """Without the invariants that read it, the fix-forward ETA is a number only the
+    ``decision`` table reads: it is summed out there, one evaluation per segment of like
+    points, and every finding and count is the exhaustive walk's."""
+    from benchmarks.verify_scale import write_org_policy
+    from rollback_decision.invariants import INVARIANTS
+
+    policy = load_policy(write_org_policy(tmp_path, 6, extra=ODD_RULES, mix="mixed"))
+    invariants = [i for i in INVARIANTS if "fix_forward_eta_minutes" not in i.reads]
+    merged = verify_policy(policy, invariants=invariants)
+    exhaustive = verify_policy(policy, invariants=invariants, exhaustive=True)
+    assert findings(merged) == findings(exhaustive)
+    assert ("shadowed", "rule 'org.odd.cap_high'") in {(f.kind, f.subject) for f in merged.findings}
+    assert merged.space_size == exhaustive.space_size
+    assert merged.table_evaluations < exhaustive.table_evaluations / 2
+    # How many incidents each rule fires for, and each action's and authority's, are the same
+    # (the numbers a class shows are its first member's, so they may differ).
+    walks = []
+    for runs in (True, False):
+        core = split_tables(policy, DECISION_OUTPUTS)[0]
+        keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
+        walk = Walk(FactSpace([policy], [core]), [None], keep=keep, tables=[core], runs=runs)
+        walk.run()
+        decisions: Counter[tuple[object, ...]] = Counter()
+        shown = [i for i, (ns, name) in enumerate(walk.columns) if name in ("action", "authority")]
+        for key, cls in walk.final.items():
+            decisions[tuple(key[i] for i in shown)] += cls.weight
+        walks.append((walk.fired, decisions))
+    assert walks[0] == walks[1]
 
 
 def test_the_exhaustive_walk_still_holds_the_recorded_classes(

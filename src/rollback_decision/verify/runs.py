@@ -55,7 +55,7 @@ def plan_table(
     tested: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]] = ((), ()),
     readers: Sequence[TableEval] = (),
     steps: dict[int, Steps] | None = None,
-    steady: bool = False,
+    sweep: str | None = None,
 ) -> Plan:
     """What ``ev`` does to the class ``key`` and every combination of the local inputs
     (``domains``); ``tested`` names the facts the table tests alone, with their positions in
@@ -64,13 +64,14 @@ def plan_table(
     run also keeps which of their tests of it hold.
 
     ``steps`` remembers, per list of combinations, what its points have in common in this
-    table (:class:`Steps`, each holding its list; one memo per table). ``steady`` says
-    that the table compares the run number with no fact but the class's numbers (``related``)
-    and the other local inputs, and copies it nowhere: consecutive points of it that the table's
-    tests of it alone accept alike, with the other local inputs and the cost the same, that
-    stand in the same order to the class's numbers and that later readers test alike then get
-    the same result and extend the same run, so only the first of them is evaluated (the
-    others count; being later and no cheaper, none of them is the smallest)."""
+    table (:class:`Steps`, each holding its list; one memo per table). ``sweep`` names the
+    last local input (the run number, or a number summed out here), when the table compares it
+    with no fact but the class's numbers (``related``) and the other local inputs, and copies
+    it nowhere: consecutive points of it that the table's tests of it alone accept alike, with
+    the other local inputs and the cost the same, that stand in the same order to the class's
+    numbers and that later readers test alike then get the same result (and extend the same
+    run), so only the first of them is evaluated (the others count; being later and no
+    cheaper, none of them is the smallest)."""
     if steps is None:
         steps = {}
     results: dict[int, list[Any]] = {}
@@ -82,9 +83,7 @@ def plan_table(
     combos = domains(key)
     found = steps.get(id(combos))
     if found is None or found.combos is not combos:  # an id is only unique while it lives
-        found = steps[id(combos)] = Steps.of(
-            combos, ev, in_combo, run_name if steady else None, run_at, readers
-        )
+        found = steps[id(combos)] = Steps.of(combos, ev, in_combo, sweep, run_at, readers)
     segments = found.segments(fixed, sorted(v for v in around if is_number(v)))
     accepted = found.accepted
     for order, count in segments:
