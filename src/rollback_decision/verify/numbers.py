@@ -22,6 +22,7 @@ __all__ = [
     "is_free_number",
     "makes_free_number",
     "run_number",
+    "sweep_number",
 ]
 
 
@@ -167,6 +168,47 @@ def run_number(
         if all(compares_only_held(walk, q, ev, name, numbers) for q, ev in readers):
             return name, [ev for _, ev in readers]
     return None, []
+
+
+def sweep_number(
+    walk: Walk,
+    p: int,
+    ev: TableEval,
+    run_name: str | None,
+    local: Sequence[str],
+    columns: Sequence[Column],
+) -> tuple[str | None, list[int]]:
+    """The local number whose like points ``ev`` is evaluated once per segment for
+    (:class:`~.runs.Steps`), if any, and the columns of the class's numbers its segments
+    are cut at.
+
+    The run number keeps its order to every number of the class (an invariant may compare
+    it with one: equal fix and rollback times); a number summed out here needs its order
+    only to the numbers its points are placed around. Either is swept when the table
+    compares it with no fact but those numbers and the other local inputs, only by order
+    or equality, and copies it nowhere."""
+    numbers = free_numbers(walk, columns)
+    if run_name is not None:
+        candidates = [(run_name, numbers)]
+    elif walk.runs:
+        candidates = []
+        for name in reversed(local):
+            if walk.space.domains[name].values is None:
+                partners = walk.space.number_partners(name)
+                candidates.append((name, [i for i in numbers if columns[i][1] in partners]))
+    else:
+        return None, []
+    for name, related in candidates:
+        if compares_only_held(
+            walk,
+            p,
+            ev,
+            name,
+            {columns[i] for i in related},
+            also={n for n in local if n != name},
+        ):
+            return name, related
+    return None, numbers if run_name is not None else []
 
 
 def compares_only_held(

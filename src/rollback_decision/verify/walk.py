@@ -36,10 +36,9 @@ from rollback_decision.verify.domains import FactSpace, table_needs
 from rollback_decision.verify.inputs import introduce, local_domains
 from rollback_decision.verify.numbers import (
     canonical,
-    compares_only_held,
-    free_numbers,
     makes_free_number,
     run_number,
+    sweep_number,
 )
 from rollback_decision.verify.runs import Plan, Steps, plan_table, signature_of
 from rollback_decision.verify.schedule import stages_of, walk_order
@@ -136,7 +135,7 @@ class Walk:
             )
             if run_name is not None:
                 local.append(run_name)  # last, so that its points vary fastest
-            sweep, related = self._sweep_number(p, ev, run_name, local, columns)
+            sweep, related = sweep_number(self, p, ev, run_name, local, columns)
             if sweep is not None and sweep != run_name:
                 local.remove(sweep)
                 local.append(sweep)  # last, so that its points vary fastest
@@ -307,46 +306,6 @@ class Walk:
                 self._merged = False
         self.columns = columns
         self.final = states
-
-    def _sweep_number(
-        self,
-        p: int,
-        ev: TableEval,
-        run_name: str | None,
-        local: Sequence[str],
-        columns: Sequence[Column],
-    ) -> tuple[str | None, list[int]]:
-        """The local number whose like points ``ev`` is evaluated once per segment for
-        (:class:`~.runs.Steps`), if any, and the columns of the class's numbers its segments
-        are cut at.
-
-        The run number keeps its order to every number of the class (an invariant may compare
-        it with one: equal fix and rollback times); a number summed out here needs its order
-        only to the numbers its points are placed around. Either is swept when the table
-        compares it with no fact but those numbers and the other local inputs, only by order
-        or equality, and copies it nowhere."""
-        numbers = free_numbers(self, columns)
-        if run_name is not None:
-            candidates = [(run_name, numbers)]
-        elif self.runs:
-            candidates = []
-            for name in reversed(local):
-                if self.space.domains[name].values is None:
-                    partners = self.space.number_partners(name)
-                    candidates.append((name, [i for i in numbers if columns[i][1] in partners]))
-        else:
-            return None, []
-        for name, related in candidates:
-            if compares_only_held(
-                self,
-                p,
-                ev,
-                name,
-                {columns[i] for i in related},
-                also={n for n in local if n != name},
-            ):
-                return name, related
-        return None, numbers if run_name is not None else []
 
     def _collapse(
         self,
