@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from rollback_decision import Policy, load_policy
+from rollback_decision import Incident, Policy, decide, load_policy
 from rollback_decision.engine.core import DECISION_OUTPUTS
+from rollback_decision.invariants import Along, Invariant
 from rollback_decision.verify import VerifyReport, verify_policy
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.schedule import split_tables
@@ -48,6 +50,18 @@ ODD_RULES = [
     "      because: Ties above 33 minutes fix forward.",
 ]
 
+# A rule that makes the fix-forward ETA an input of a second table the decision depends on:
+# the walk can no longer sum it out at the ``decision`` table, so it keeps it for the
+# invariants that read it (as the exhaustive walk does).
+ETA_READ_TWICE = [
+    "    - table: rollback_eta",
+    "      before: eta.reported",
+    "      id: org.odd.slow_fix_cap",
+    "      when: {fix_forward_eta_minutes: {gt: 500}, rollback_eta_minutes: {gt: 400}}",
+    "      set: {rollback_eta: 400, rollback_eta_estimated: false}",
+    "      because: Capped when the fix is far off.",
+]
+
 
 def findings(report: VerifyReport) -> list[dict[str, object]]:
     return [f.to_dict() for f in report.findings]
@@ -60,8 +74,8 @@ def _uncounted(found: list[dict[str, object]]) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize(
     ("rules", "extra"),
-    [(4, ODD_RULES), (6, [])],
-    ids=["4-added-and-odd-rules", "6-added"],
+    [(4, ODD_RULES), (6, []), (4, ODD_RULES + ETA_READ_TWICE)],
+    ids=["4-added-and-odd-rules", "6-added", "odd-rules-and-the-fix-eta-read-twice"],
 )
 def test_merged_runs_find_what_the_exhaustive_walk_finds_on_generated_policies(
     tmp_path: Path, rules: int, extra: list[str]
@@ -186,3 +200,36 @@ def test_diff_counts_what_the_exhaustive_walk_counts_on_a_generated_policy(
     assert merged.transitions == exhaustive.transitions
     assert merged.space_size == exhaustive.space_size
     assert merged.findings == exhaustive.findings
+
+
+def test_an_invariant_checked_along_a_number_counts_every_incident_it_fails_for() -> None:
+    """The walk sums the fix-forward ETA out at the ``decision`` table and checks invariants
+    with an ``along`` over each class's segments there: an invariant that fails everywhere
+    fails for every incident of the space, counted once, shown by the smallest one, with the
+    message of its own ``run`` (the exhaustive walk, which keeps every ETA, agrees)."""
+
+    def everywhere(
+        policy: Policy, values: Sequence[object], decisions: Sequence[object]
+    ) -> list[int]:
+        return list(range(len(values)))
+
+    failing = Invariant(
+        name="fails_at_every_fix_eta",
+        clause="test",
+        section="test",
+        reads=frozenset({"fix_forward_eta_minutes"}),
+        run=lambda policy, incident, decision, decide: (
+            f"fix ETA {incident.fix_forward_eta_minutes}, {decision.action.value}"
+        ),
+        along=Along("fix_forward_eta_minutes", everywhere),
+    )
+    policy = load_policy()
+    smallest = decide(Incident(), policy=policy, remember=False)
+    for report in (
+        verify_policy(policy, invariants=[failing]),
+        verify_policy(policy, invariants=[failing], exhaustive=True),
+    ):
+        (finding,) = report.findings
+        assert finding.count == report.space_size
+        assert finding.example == {}
+        assert finding.message == f"fix ETA None, {smallest.action.value}"

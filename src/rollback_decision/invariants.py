@@ -31,6 +31,7 @@ from rollback_decision.policy import Policy
 
 __all__ = [
     "INVARIANTS",
+    "Along",
     "Decider",
     "Invariant",
     "Violation",
@@ -44,8 +45,28 @@ __all__ = [
 #: Decides a (derived) incident under the policy being checked.
 Decider = Callable[[Incident], Decision]
 Check = Callable[[Policy, Incident, Decision, Decider], "str | None"]
+#: An invariant checked along a number (see :class:`Along`): the number's values in increasing
+#: order and the decision at each -> the positions where the invariant fails.
+AlongCheck = Callable[[Policy, Sequence[Any], Sequence[Decision]], list[int]]
 
 _TREE = "ROLLBACK DECISION FRAMEWORK › DECISION TREE"
+
+
+@dataclass(frozen=True)
+class Along:
+    """How an invariant that reads one number (``fact``) is checked over all its values at
+    once, where a single table reads that number.
+
+    The verifier gives ``check`` the number's values in increasing order, one per stretch
+    of values the tables treat alike (the invariant must answer alike for every value of a
+    stretch), with everything else about the incident the same, and the decision at each as
+    far as that table and the tables before it make it (fields later tables make are None);
+    ``check`` returns the positions where the invariant fails. It must find what the
+    invariant's ``run`` finds: the verifier shows each failure with ``run``'s message, and
+    its tests compare both."""
+
+    fact: str
+    check: AlongCheck
 
 
 @dataclass(frozen=True)
@@ -55,7 +76,8 @@ class Invariant:
     ``reads`` names the incident facts (``change.*`` flattened) the check looks at, besides the
     decision; the verifier keeps them apart when it merges incidents. ``scope`` is
     ``"incident"`` when the answer depends on the incident, ``"outcome"`` when it depends only
-    on the decision made (the verifier then checks it once per distinct decision).
+    on the decision made (the verifier then checks it once per distinct decision). ``along``
+    lets the verifier check it over every value of the one number it reads at once.
     """
 
     name: str
@@ -64,6 +86,7 @@ class Invariant:
     reads: frozenset[str]
     run: Check
     scope: Literal["incident", "outcome"] = "incident"
+    along: Along | None = None
 
     def check(
         self, policy: Policy, incident: Incident, decision: Decision, decide: Decider | None = None
@@ -212,6 +235,22 @@ def _later_fix(
     return None
 
 
+def _later_fix_along(
+    policy: Policy, values: Sequence[Any], decisions: Sequence[Decision]
+) -> list[int]:
+    # A rollback at a fix ETA fails when a fix forward comes at any later one.
+    failing: list[int] = []
+    fixed_later = False
+    for i in range(len(values) - 1, -1, -1):
+        if values[i] is None:
+            continue
+        action = decisions[i].action
+        if fixed_later and action.is_rollback:
+            failing.append(i)
+        fixed_later = fixed_later or action is Action.FIX_FORWARD
+    return failing
+
+
 def later_values(policy: Policy, current: float, rollback_eta: float | None) -> list[float]:
     """Fix-forward ETAs later than ``current`` that the policy can tell apart: each threshold
     it compares the ETA with (and the rollback time), the midpoints, and one beyond."""
@@ -235,7 +274,16 @@ def later_values(policy: Policy, current: float, rollback_eta: float | None) -> 
 
 
 def _ties(policy: Policy, incident: Incident, decision: Decision, decide: Decider) -> str | None:
-    eta = incident.fix_forward_eta_minutes
+    return _tie(policy, incident.fix_forward_eta_minutes, decision)
+
+
+def _ties_along(policy: Policy, values: Sequence[Any], decisions: Sequence[Decision]) -> list[int]:
+    return [
+        i for i, (eta, d) in enumerate(zip(values, decisions, strict=True)) if _tie(policy, eta, d)
+    ]
+
+
+def _tie(policy: Policy, eta: float | None, decision: Decision) -> str | None:
     if eta is None or decision.rollback_eta_minutes is None or eta != decision.rollback_eta_minutes:
         return None
     window = policy.parameters.get("fix_forward_window_minutes", 0)
@@ -323,6 +371,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         section=f"{_TREE} › 7. TIME TO ROLLBACK vs. TIME TO FIX?",
         reads=frozenset({"fix_forward_eta_minutes"}),
         run=_later_fix,
+        along=Along("fix_forward_eta_minutes", _later_fix_along),
     ),
     Invariant(
         name="equal_fix_and_rollback_times_default_to_rollback",
@@ -330,6 +379,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         section=f"{_TREE} › 7. TIME TO ROLLBACK vs. TIME TO FIX?",
         reads=frozenset({"fix_forward_eta_minutes"}),
         run=_ties,
+        along=Along("fix_forward_eta_minutes", _ties_along),
     ),
     Invariant(
         name="every_rollback_names_its_authority_and_approvers",

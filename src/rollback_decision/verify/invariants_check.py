@@ -17,7 +17,6 @@ from rollback_decision.engine import native
 from rollback_decision.engine.core import (
     DECISION_OUTPUTS,
     assemble,
-    build_decision,
     incident_facts,
     run,
 )
@@ -25,26 +24,14 @@ from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.invariants import Decider, Invariant
 from rollback_decision.policy import Policy
+from rollback_decision.verify.along import light_decision
 from rollback_decision.verify.classes import WalkClass
 from rollback_decision.verify.incidents import Assignment, incident_from_assignment, minimal_mapping
 from rollback_decision.verify.report import Finding
 from rollback_decision.verify.tables import TableEval
 from rollback_decision.verify.walk import Walk
 
-__all__ = ["check_invariants", "light_decision"]
-
-
-def light_decision(
-    policy: Policy, facts: Mapping[str, Any], cache: dict[tuple[Any, ...], Decision] | None = None
-) -> Decision:
-    """The decision fields invariants read (no rationale or plan), straight from the facts."""
-    key = tuple(map(facts.get, DECISION_OUTPUTS))
-    found = cache.get(key) if cache is not None else None
-    if found is None:
-        found = build_decision(policy, dict(zip(DECISION_OUTPUTS, key, strict=True)))
-        if cache is not None:
-            cache[key] = found
-    return found
+__all__ = ["check_invariants"]
 
 
 class _Oracle:
@@ -150,7 +137,9 @@ def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]
     fresh = _fresh_decider(policy, walk)
     changes: dict[Assignment, Change] = {}
     derived = [(i, name) for i, (ns, name) in enumerate(walk.columns) if ns == 0]
-    per_incident = [i for i in invariants if i.scope == "incident"]
+    # Those the walk checked along a number have their findings in walk.along.
+    along = walk.along.handled() if walk.along is not None else set()
+    per_incident = [i for i in invariants if i.scope == "incident" and i.name not in along]
     per_outcome = [i for i in invariants if i.scope == "outcome"]
     violations: dict[str, tuple[WalkClass, str]] = {}
     outcomes: dict[tuple[Any, ...], WalkClass] = {}
@@ -190,6 +179,19 @@ def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]
             outcomes[outcome] = WalkClass(cls.weight, cls.assignment, cls.cost)
         else:
             seen_outcome.offer(cls.weight, cls.assignment, cls.cost)
+    if walk.along is not None:
+        for name, cls in walk.along.found.items():
+            # The smallest incident that breaks it, with the invariant's own message.
+            invariant = next(i for i in invariants if i.name == name)
+            incident = incident_from_assignment(cls.assignment, changes)
+            message = invariant.run(policy, incident, oracle(incident), oracle)
+            if message is None:
+                raise AssertionError(
+                    f"invariant {name!r}: its check along "
+                    f"{invariant.along.fact if invariant.along else '?'} and its run disagree "
+                    f"on {minimal_mapping(cls.assignment)}"
+                )
+            violations[name] = (cls, message)
     if per_outcome:
         for cls in outcomes.values():
             incident = incident_from_assignment(cls.assignment, changes)

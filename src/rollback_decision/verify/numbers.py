@@ -177,6 +177,7 @@ def sweep_number(
     run_name: str | None,
     local: Sequence[str],
     columns: Sequence[Column],
+    only: str | None = None,
 ) -> tuple[str | None, list[int]]:
     """The local number whose like points ``ev`` is evaluated once per segment for
     (:class:`~.runs.Steps`), if any, and the columns of the class's numbers its segments
@@ -186,14 +187,15 @@ def sweep_number(
     it with one: equal fix and rollback times); a number summed out here needs its order
     only to the numbers its points are placed around. Either is swept when the table
     compares it with no fact but those numbers and the other local inputs, only by order
-    or equality, and copies it nowhere."""
+    or equality, and copies it nowhere. ``only`` restricts a number summed out here to that
+    one (the number invariants are checked along, which has to stay the last local input)."""
     numbers = free_numbers(walk, columns)
     if run_name is not None:
         candidates = [(run_name, numbers)]
     elif walk.runs:
         candidates = []
         for name in reversed(local):
-            if walk.space.domains[name].values is None:
+            if walk.space.domains[name].values is None and only in (None, name):
                 partners = walk.space.number_partners(name)
                 candidates.append((name, [i for i in numbers if columns[i][1] in partners]))
     else:

@@ -42,6 +42,8 @@ class Plan:
     evaluated: int
     results: list[tuple[Outcome, int, int, int, Assignment]]
     tails: list[tuple[tuple[Any, ...], int, int, int, Assignment]]
+    #: when asked for: each segment that got a decision, in order (first point, points, result)
+    points: list[tuple[int, int, Outcome]] | None = None
 
 
 def plan_table(
@@ -56,6 +58,7 @@ def plan_table(
     readers: Sequence[TableEval] = (),
     steps: dict[int, Steps] | None = None,
     sweep: str | None = None,
+    record: bool = False,
 ) -> Plan:
     """What ``ev`` does to the class ``key`` and every combination of the local inputs
     (``domains``); ``tested`` names the facts the table tests alone, with their positions in
@@ -71,7 +74,8 @@ def plan_table(
     the other local inputs and the cost the same, that stand in the same order to the class's
     numbers and that later readers test alike then get the same result (and extend the same
     run), so only the first of them is evaluated (the others count; being later and no
-    cheaper, none of them is the smallest)."""
+    cheaper, none of them is the smallest). ``record`` keeps each segment's result in order
+    (:attr:`Plan.points`)."""
     if steps is None:
         steps = {}
     results: dict[int, list[Any]] = {}
@@ -86,6 +90,7 @@ def plan_table(
         found = steps[id(combos)] = Steps.of(combos, ev, in_combo, sweep, run_at, readers)
     segments = found.segments(fixed, sorted(v for v in around if is_number(v)))
     accepted = found.accepted
+    points: list[tuple[int, int, Outcome]] | None = [] if record else None
     for order, count in segments:
         combo, pairs, extra = combos[order]
         mask = fixed & accepted[order]
@@ -100,6 +105,8 @@ def plan_table(
         if result.values is None:
             run = None
             continue
+        if points is not None:
+            points.append((order, count, result))
         if run_name is None:
             tail = result.values
         else:
@@ -119,6 +126,7 @@ def plan_table(
         len(segments),
         [(r, n, e, o, a) for r, n, e, o, a in results.values()],
         [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
+        points,
     )
 
 

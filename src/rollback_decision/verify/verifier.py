@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from rollback_decision.engine.core import DECISION_OUTPUTS, Matcher
 from rollback_decision.invariants import INVARIANTS, Invariant
 from rollback_decision.policy import Policy, default_policy
+from rollback_decision.verify.along import AlongChecks, AlongUnavailable
 from rollback_decision.verify.classes import MAX_CLASSES, WalkLimit
 from rollback_decision.verify.domains import FactSpace, outside_cuts, table_needs
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
@@ -71,19 +72,29 @@ def verify_policy(
     # A plan rule comparing a decision fact (the rollback ETA, say) with a number needs the
     # decision's walk to reach both sides of that number.
     space = FactSpace([policy], [core], cuts=outside_cuts(sinks, interface))
-    keep = frozenset().union(*(i.reads for i in invariants if i.scope == "incident"))
-    walk = Walk(
-        space,
-        [matcher],
-        keep=frozenset(keep),
-        outputs=tuple(dict.fromkeys([*DECISION_OUTPUTS, *interface])),
-        tables=[core],
-        max_classes=max_classes,
-        runs=not exhaustive,
-    )
+    # Invariants with an ``along`` are checked where the walk sums their number out
+    # (verify/along.py); the exhaustive walk keeps every number the invariants read.
+    swept = [i for i in invariants if i.along is not None and not exhaustive]
     full_space = FactSpace([policy]) if sinks else space
     try:
-        walk.run()
+        while True:
+            along = AlongChecks(policy, swept) if swept else None
+            kept = [i for i in invariants if i.scope == "incident" and i not in swept]
+            walk = Walk(
+                space,
+                [matcher],
+                keep=frozenset().union(*(i.reads for i in kept)),
+                outputs=tuple(dict.fromkeys([*DECISION_OUTPUTS, *interface])),
+                tables=[core],
+                max_classes=max_classes,
+                runs=not exhaustive,
+                along=along,
+            )
+            try:
+                walk.run()
+                break
+            except AlongUnavailable as unavailable:  # kept for them instead
+                swept = [i for i in swept if i.along and i.along.fact != unavailable.name]
     except WalkLimit as limit:
         return VerifyReport(
             policy=policy.identity,

@@ -22,6 +22,7 @@ from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.semantics import Combine, Outcome
 from rollback_decision.policy.types import FactType
 from rollback_decision.verify.abstraction import Canon, canon_for, merge_classes
+from rollback_decision.verify.along import AlongChecks
 from rollback_decision.verify.classes import (
     INPUT,
     MAX_CLASSES,
@@ -79,7 +80,9 @@ class Walk:
     ordered: bool = True
     #: merge the values later tables cannot tell apart (:mod:`.abstraction`)
     collapse: bool = True
-    #: merge runs of a number kept only for the invariants (see :meth:`_run_number`); False
+    #: invariants checked along a number at the one table that reads it (:mod:`.along`)
+    along: AlongChecks | None = None
+    #: merge runs of a number kept only for the invariants (see :func:`.numbers.run_number`); False
     #: keeps every point of it apart, as the first verifier did
     runs: bool = True
 
@@ -135,7 +138,8 @@ class Walk:
             )
             if run_name is not None:
                 local.append(run_name)  # last, so that its points vary fastest
-            sweep, related = sweep_number(self, p, ev, run_name, local, columns)
+            along = self.along.number(new_inputs, local, run_name) if self.along else None
+            sweep, related = sweep_number(self, p, ev, run_name, local, columns, along)
             if sweep is not None and sweep != run_name:
                 local.remove(sweep)
                 local.append(sweep)  # last, so that its points vary fastest
@@ -190,6 +194,9 @@ class Walk:
                 as_is,
             )
             run_at = len(local) - 1
+            visit = None
+            if along is not None and self.along is not None:
+                visit = self.along.at(along, p, columns, ev.outputs, run_at, domains)
             columns = (
                 columns
                 + ([(INPUT, run_name)] if run_name is not None else [])
@@ -231,6 +238,7 @@ class Walk:
                             readers,
                             steps,
                             sweep,
+                            visit is not None,
                         )
                         evaluated += plan.evaluated
                         held += len(plan.results) + len(plan.tails)
@@ -240,6 +248,8 @@ class Walk:
                         if evaluated > self.max_evaluations:
                             raise WalkLimit(table.id, self.max_evaluations, "table evaluations")
                     by_values[values] = plan
+                if visit is not None:
+                    visit(key, cls, plan)
                 weight, cost = cls.weight, cls.cost
                 seen_plan = used.get(id(plan))
                 if seen_plan is None:
