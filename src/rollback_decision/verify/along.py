@@ -143,13 +143,18 @@ class AlongChecks:
         # per value of the other local inputs: the number's values, the decision at each,
         # and the segment each stands for
         lines: dict[tuple[Any, ...], tuple[list[Any], list[Decision], list[tuple[int, int]]]] = {}
+        # per result of the table: the decision it makes with the class's fields
+        decided: dict[int, Decision] = {}
         assert plan.points is not None, "the plan was made without its points"
         for order, count, result in plan.points:
+            decision = decided.get(id(result))
+            if decision is None:
+                facts = {**given, **dict(zip(outputs, result.values or (), strict=True))}
+                decision = decided[id(result)] = light_decision(self.policy, facts, self.decisions)
             combo = combos[order][0]
-            facts = {**given, **dict(zip(outputs, result.values or (), strict=True))}
             line = lines.setdefault(combo[:at], ([], [], []))
             line[0].append(combo[at])
-            line[1].append(light_decision(self.policy, facts, self.decisions))
+            line[1].append(decision)
             line[2].append((order, count))
         failing: list[tuple[str, int, int]] = []
         for values, decisions, segments in lines.values():
