@@ -202,26 +202,33 @@ def test_diff_counts_what_the_exhaustive_walk_counts_on_a_generated_policy(
     assert merged.findings == exhaustive.findings
 
 
-def test_an_invariant_checked_along_a_number_counts_every_incident_it_fails_for() -> None:
+@pytest.mark.parametrize("fact", ["fix_forward_eta_minutes", "traffic_percent"])
+def test_an_invariant_checked_along_a_number_counts_every_incident_it_fails_for(
+    fact: str,
+) -> None:
     """The walk sums the fix-forward ETA out at the ``decision`` table and checks invariants
     with an ``along`` over each class's segments there: an invariant that fails everywhere
     fails for every incident of the space, counted once, shown by the smallest one, with the
-    message of its own ``run`` (the exhaustive walk, which keeps every ETA, agrees)."""
+    message of its own ``run`` (the exhaustive walk, which keeps every ETA, agrees). Along a
+    number no rule reads (the traffic percentage), it is checked on the final classes."""
 
     def everywhere(
         policy: Policy, values: Sequence[object], decisions: Sequence[object]
     ) -> list[int]:
         return list(range(len(values)))
 
+    def value(incident: Incident) -> object:
+        return getattr(incident if fact in Incident.model_fields else incident.change, fact)
+
     failing = Invariant(
-        name="fails_at_every_fix_eta",
+        name="fails_everywhere",
         clause="test",
         section="test",
-        reads=frozenset({"fix_forward_eta_minutes"}),
+        reads=frozenset({fact}),
         run=lambda policy, incident, decision, decide: (
-            f"fix ETA {incident.fix_forward_eta_minutes}, {decision.action.value}"
+            f"{fact} {value(incident)}, {decision.action.value}"
         ),
-        along=Along("fix_forward_eta_minutes", everywhere),
+        along=Along(fact, everywhere),
     )
     policy = load_policy()
     smallest = decide(Incident(), policy=policy, remember=False)
@@ -232,4 +239,4 @@ def test_an_invariant_checked_along_a_number_counts_every_incident_it_fails_for(
         (finding,) = report.findings
         assert finding.count == report.space_size
         assert finding.example == {}
-        assert finding.message == f"fix ETA None, {smallest.action.value}"
+        assert finding.message == f"{fact} None, {smallest.action.value}"

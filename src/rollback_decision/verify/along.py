@@ -65,6 +65,8 @@ class AlongChecks:
         for invariant in invariants:
             if invariant.along is not None and invariant.scope == "incident":
                 self.by_fact.setdefault(invariant.along.fact, []).append(invariant)
+        #: the numbers the walk summed out and checked them along
+        self.swept: set[str] = set()
         self.found: dict[str, WalkClass] = {}
         self.decisions: dict[tuple[Any, ...], Decision] = {}
 
@@ -84,6 +86,7 @@ class AlongChecks:
                 raise AlongUnavailable(name)
             local.remove(name)
             local.append(name)  # last, so that its points vary fastest
+            self.swept.add(name)
             return name
         return None
 
