@@ -98,7 +98,7 @@ def communication(
         *map(get, chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
     )
     memo = runtime.memo("plan.communication")
-    found: Communication | None = memo.get(key)
+    found: Communication | None = memo.reader(key)
     if found is None:
         value = fact_or_parameter(facts, catalogue.parameters)
         # Many communications share a message with the same values, and many messages a
