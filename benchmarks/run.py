@@ -178,6 +178,74 @@ def breakdown(incidents: Sequence[Incident], repeats: int) -> list[str]:
     return lines
 
 
+#: How many times ``--instructions`` runs the if-chain over the incidents: the set-up of a
+#: run (loading the policy, making the incidents: ~5 billion instructions) varies by a few
+#: million from run to run, as much as one pass of the if-chain over 2,000 incidents.
+CHAIN_PASSES = 20
+
+
+def count_run(mode: str, incidents: Sequence[Incident], n: int) -> None:
+    """What ``--instructions`` counts: the first ``n`` of ``incidents`` decided at first sight
+    (``first-sight``: the memos emptied once, then each incident decided) or by the if-chain
+    (``chain``, :data:`CHAIN_PASSES` times), after the same set-up whatever ``n`` is (a run
+    with ``n`` 0 is subtracted)."""
+    policy = load_policy()
+    decide(incidents[0], policy=policy)  # everything compiled once
+    clear_caches(policy)
+    if mode == "chain":
+        for _ in range(CHAIN_PASSES):
+            for incident in incidents[:n]:
+                decide_by_hand(incident)
+    else:
+        for incident in incidents[:n]:
+            decide(incident, policy=policy)
+
+
+def instructions(count: int) -> list[str]:
+    """Instructions a decision (cachegrind, ``--cache-sim=no``, the collector on): a run that
+    decides ``count`` incidents minus one that decides none, over ``count``; for first-sight
+    decide() and for the if-chain. Steady where timings are not (a shared machine)."""
+    import os
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (e.g. apt-get install valgrind)")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+
+    def refs(mode: str, n: int) -> int:
+        command = [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--incidents",
+            str(count),
+            "--count",
+            f"{mode}:{n}",
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if found is None:
+            raise SystemExit(f"no instruction count from valgrind:\n{done.stderr}")
+        return int(found.group(1).replace(",", ""))
+
+    per = {
+        mode: (refs(mode, count) - refs(mode, 0)) / (count * passes)
+        for mode, passes in (("first-sight", 1), ("chain", CHAIN_PASSES))
+    }
+    return [
+        f"instructions a decision over {count} incidents (cachegrind, the collector on)",
+        f"  hand-written if-chain (baseline): {per['chain']:10,.0f}",
+        f"  decide(), incident never seen:    {per['first-sight']:10,.0f}"
+        f"  = {per['first-sight'] / per['chain']:5.1f}x baseline  (memos start empty)",
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=2000)
@@ -192,7 +260,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only where a first-sight decision's time goes, part by part",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="only first-sight decide() and the if-chain counted in instructions (valgrind)",
+    )
+    parser.add_argument("--count", help=argparse.SUPPRESS)  # one run that --instructions counts
     args = parser.parse_args(argv)
+    if args.count:
+        mode, _, n = args.count.partition(":")
+        count_run(mode, random_incidents(args.incidents), int(n))
+        return 0
+    if args.instructions:
+        print("\n".join(instructions(args.incidents)))
+        return 0
     if args.breakdown:
         print("\n".join(breakdown(random_incidents(args.incidents), args.repeats)))
         return 0

@@ -32,7 +32,7 @@ class Memo(Generic[K, V]):
     threads computing the same missing value may both compute it (the values are equal).
     """
 
-    __slots__ = ("_data", "limit", "name")
+    __slots__ = ("_data", "limit", "name", "reader")
 
     def __init__(self, name: str, limit: int = DEFAULT_LIMIT) -> None:
         if limit < 1:
@@ -40,15 +40,12 @@ class Memo(Generic[K, V]):
         self.name = name
         self.limit = limit
         self._data: dict[K, V] = {}
+        #: ``get`` as the underlying dictionary's own method, for hot paths: no Python frame
+        #: of its own (stays valid across :meth:`clear`, which empties the same dictionary)
+        self.reader: Callable[[K], V | None] = self._data.get
 
     def get(self, key: K) -> V | None:
         return self._data.get(key)
-
-    @property
-    def reader(self) -> Callable[[K], V | None]:
-        """``get`` as the underlying dictionary's own method, for hot loops (stays valid
-        across :meth:`clear`)."""
-        return self._data.get
 
     def put(self, key: K, value: V) -> V:
         data = self._data

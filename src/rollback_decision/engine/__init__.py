@@ -58,7 +58,7 @@ def decide(
     if remember:
         memo = chosen.runtime.memo(_MEMOS.get(engine) or f"decisions.{engine}")
         key = tuple(values.values())  # every fact, hashable
-        found: Decision | None = memo.get(key)
+        found: Decision | None = memo.reader(key)
         if found is not None:
             return found
     if engine == "native":

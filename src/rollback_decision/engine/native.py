@@ -24,6 +24,7 @@ from rollback_decision.policy.semantics import (
     Combine,
     RuleSource,
     collected,
+    constant_collector,
     mask_indexes,
     outcome,
     table_source,
@@ -87,6 +88,10 @@ class Pipeline:
             else None
             for t, copies in zip(policy.tables, self._copies, strict=True)
         )
+        #: per table, :func:`constant_collector` of a collect table (None: the general way)
+        self._constant = tuple(
+            constant_collector(t) if t.combine is Combine.COLLECT else None for t in self.tables
+        )
         empty: dict[int, Any] = {}
         never: Callable[[int], Any] = empty.get
         self._readers = tuple(m.reader if m is not None else never for m in self._memos)
@@ -115,6 +120,9 @@ class Pipeline:
     def _collect(self, position: int, mask: int, facts: dict[str, Any]) -> tuple[Any, ...]:
         # A collect table fires every rule that matches: its outcome (fired, values).
         fired = mask_indexes(mask)
+        constant = self._constant[position]
+        if constant is not None:
+            return (fired, constant(fired))
         return (fired, collected(self.tables[position], fired, facts))
 
     def _collect_remembered(

@@ -154,7 +154,7 @@ class PlanCatalogue:
         if runtime is None:
             return list(self._merge(key, None))
         merged = runtime.memo("plan.merged")
-        found: tuple[PlanStep, ...] | None = merged.get(key)
+        found: tuple[PlanStep, ...] | None = merged.reader(key)
         if found is None:
             found = merged.put(key, self._merge(key, runtime))
         return list(found)
@@ -218,7 +218,7 @@ class PlanCatalogue:
             return _warning(wid, section, text, fact_or_parameter(facts, self.parameters))
         key = (wid, *map(facts.get, text.template.names))  # as a communication's key
         memo = runtime.memo("plan.warnings")
-        found: DecisionWarning | None = memo.get(key)
+        found: DecisionWarning | None = memo.reader(key)
         if found is None:
             value = fact_or_parameter(facts, self.parameters)
             found = memo.put(key, _warning(wid, section, text, value))

@@ -98,7 +98,7 @@ def communication(
         *map(get, chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
     )
     memo = runtime.memo("plan.communication")
-    found: Communication | None = memo.get(key)
+    found: Communication | None = memo.reader(key)
     if found is None:
         value = fact_or_parameter(facts, catalogue.parameters)
         # Many communications share a message with the same values, and many messages a
@@ -108,14 +108,16 @@ def communication(
         def text(t: PlanText) -> str:
             if t.template is None:
                 return t.text
-            text_key = (t, *map(get, t.template.names))
-            done: str | None = texts.get(text_key)
+            # by its text (a str hashes once; the PlanText's dataclass hash is Python code):
+            # a text fixes its template, so equal texts render equal with equal values
+            text_key = (t.text, *map(get, t.template.names))
+            done: str | None = texts.reader(text_key)
             return done if done is not None else texts.put(text_key, t.render(value))
 
         def message(i: str) -> Message:
             entry = entries[i]
             message_key = (i, *map(get, entry.names))
-            done: Message | None = rendered.get(message_key)
+            done: Message | None = rendered.reader(message_key)
             return done or rendered.put(message_key, _message(entry, value, text))
 
         found = memo.put(

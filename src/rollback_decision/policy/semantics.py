@@ -12,16 +12,17 @@ remembered and compared wherever it is computed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import chain
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.policy.compiler import CompiledTable
 
-__all__ = ["Aggregate", "Combine", "Outcome", "collected", "outcome"]
+__all__ = ["Aggregate", "Combine", "Outcome", "collected", "constant_collector", "outcome"]
 
 Problem = Literal["gap", "overlap"]
 
@@ -77,17 +78,7 @@ class Aggregate(StrEnum):
 
     def reduce(self, values: Sequence[Any]) -> Any:
         """The aggregate of ``values`` (at least one), in the order the rules fired."""
-        if self is Aggregate.SUM:
-            return sum(values)
-        if self is Aggregate.MAX:
-            return max(values)
-        if self is Aggregate.MIN:
-            return min(values)
-        if self is Aggregate.ANY:
-            return any(values)
-        if self is Aggregate.ALL:
-            return all(values)
-        return tuple(dict.fromkeys(chain.from_iterable(values)))
+        return _REDUCE[self](values)
 
     def of(self, values: Sequence[Any], nullable: bool) -> Any:
         """The output value: the aggregate, or the empty value when nothing contributed."""
@@ -104,6 +95,25 @@ _KINDS: dict[Aggregate, tuple[str, ...]] = {
     Aggregate.ALL: ("boolean",),
     Aggregate.UNION: ("list",),
 }
+
+
+def _union(values: Sequence[Any]) -> tuple[Any, ...]:
+    """Every item of the lists ``values``, once, in order."""
+    return tuple(dict.fromkeys(chain.from_iterable(values)))
+
+
+#: Each aggregate's function (one lookup, where comparing with each member costs an
+#: attribute lookup on the enum class apiece).
+_REDUCE: Mapping[Aggregate, Callable[[Sequence[Any]], Any]] = MappingProxyType(
+    {
+        Aggregate.SUM: sum,
+        Aggregate.MAX: max,
+        Aggregate.MIN: min,
+        Aggregate.ANY: any,
+        Aggregate.ALL: all,
+        Aggregate.UNION: _union,
+    }
+)
 _EMPTY: dict[Aggregate, Any] = {
     Aggregate.SUM: 0,
     Aggregate.MAX: None,
@@ -165,6 +175,39 @@ def collected(
             for name, ftype in table.outputs.items()
         ]
     )
+
+
+#: What a rule that does not set an output contributes to it (nothing).
+_UNSET: Any = object()
+
+
+def constant_collector(
+    table: CompiledTable,
+) -> Callable[[Sequence[int]], tuple[Any, ...]] | None:
+    """:func:`collected` for a collect table whose rules set constants only (None for a
+    table with a rule that copies a fact or sets an output twice), from the fired indexes:
+    per output, the value each rule sets is looked up by its index rather than found among
+    the rule's assignments. Same values, same order."""
+    per_output = []
+    for name, ftype in table.outputs.items():
+        by_rule = []
+        for rule in table.rules:
+            sets = [(value, source) for output, value, source in rule.sets if output == name]
+            if len(sets) > 1 or any(source is not None for _, source in sets):
+                return None
+            by_rule.append(sets[0][0] if sets else _UNSET)
+        aggregate = table.aggregates[name]
+        empty = None if ftype.nullable else aggregate.empty
+        per_output.append((tuple(by_rule).__getitem__, _REDUCE[aggregate], empty))
+
+    def collect(fired: Sequence[int]) -> tuple[Any, ...]:
+        out = []
+        for value, reduce, empty in per_output:  # as Aggregate.of
+            values = [v for v in map(value, fired) if v is not _UNSET]
+            out.append(reduce(values) if values else empty)
+        return tuple(out)
+
+    return collect
 
 
 # -- the same semantics as generated source (the native engine's compiled pipeline) -----------
