@@ -83,8 +83,13 @@ class Aggregate(StrEnum):
     def of(self, values: Sequence[Any], nullable: bool) -> Any:
         """The output value: the aggregate, or the empty value when nothing contributed."""
         if not values:
-            return None if nullable else _EMPTY[self]
+            return self.nothing(nullable)
         return self.reduce(values)
+
+    def nothing(self, nullable: bool) -> Any:
+        """The output value when no rule contributes: null for a nullable output, else
+        :attr:`empty`."""
+        return None if nullable else _EMPTY[self]
 
 
 _KINDS: dict[Aggregate, tuple[str, ...]] = {
@@ -197,7 +202,7 @@ def constant_collector(
                 return None
             by_rule.append(sets[0][0] if sets else _UNSET)
         aggregate = table.aggregates[name]
-        empty = None if ftype.nullable else aggregate.empty
+        empty = aggregate.nothing(ftype.nullable)
         per_output.append((tuple(by_rule).__getitem__, _REDUCE[aggregate], empty))
 
     def collect(fired: Sequence[int]) -> tuple[Any, ...]:
