@@ -172,16 +172,15 @@ def run_number(
 
 def sweep_number(
     walk: Walk,
-    p: int,
-    ev: TableEval,
+    tables: Sequence[tuple[int, TableEval]],
     run_name: str | None,
     local: Sequence[str],
     columns: Sequence[Column],
     only: str | None = None,
 ) -> tuple[str | None, list[int]]:
-    """The local number whose like points ``ev`` is evaluated once per segment for
-    (:class:`~.runs.Steps`), if any, and the columns of the class's numbers its segments
-    are cut at.
+    """The local number whose like points the stage's ``tables`` (policy, evaluation) are
+    evaluated once per segment for (:class:`~.runs.Steps`), if any, and the columns of the
+    class's numbers its segments are cut at.
 
     The run number keeps its order to every number of the class (an invariant may compare
     it with one: equal fix and rollback times); a number summed out here needs its order
@@ -201,13 +200,16 @@ def sweep_number(
     else:
         return None, []
     for name, related in candidates:
-        if compares_only_held(
-            walk,
-            p,
-            ev,
-            name,
-            {columns[i] for i in related},
-            also={n for n in local if n != name},
+        if all(
+            compares_only_held(
+                walk,
+                p,
+                ev,
+                name,
+                {columns[i] for i in related},
+                also={n for n in local if n != name},
+            )
+            for p, ev in tables
         ):
             return name, related
     return None, numbers if run_name is not None else []

@@ -21,6 +21,7 @@ from rollback_decision.verify.incidents import Assignment
 from rollback_decision.verify.tables import TableEval
 
 __all__ = [
+    "Member",
     "Plan",
     "Steps",
     "block_of",
@@ -34,87 +35,116 @@ __all__ = [
 
 @dataclass
 class Plan:
-    """What one table does to every class that agrees on the columns it depends on: each
-    distinct result and each distinct tail the class's key is extended with, with how many
-    combinations of the local inputs get it, and the first smallest of them and its position;
-    and how many evaluations it took (one per segment of like points, see :class:`Steps`)."""
+    """What one stage does to every class that agrees on the columns it depends on: per table
+    of the stage, each distinct result, and each distinct tail the class's key is extended
+    with, with how many combinations of the local inputs get it, and the first smallest of
+    them and its position; and how many evaluations it took (one per segment of like points,
+    see :class:`Steps`)."""
 
     evaluated: int
-    results: list[tuple[Outcome, int, int, int, Assignment]]
+    #: per table of the stage (see :class:`Member`)
+    results: list[list[tuple[Outcome, int, int, int, Assignment]]]
     tails: list[tuple[tuple[Any, ...], int, int, int, Assignment]]
-    #: when asked for: each segment that got a decision, in order (first point, points, result)
+    #: when asked for: each segment that got a decision, in order (first point, points, result
+    #: of the stage's one table)
     points: list[tuple[int, int, Outcome]] | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One table of a stage, evaluated on a class key extended with a combination of the
+    local inputs: ``pick`` gives the values of the facts it reads, ``in_key`` and
+    ``in_combo`` name the facts it tests alone with their positions in the key and in a
+    combination."""
+
+    p: int
+    ev: TableEval
+    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+    in_key: Sequence[tuple[str, int]] = ()
+    in_combo: Sequence[tuple[str, int]] = ()
 
 
 def plan_table(
     key: tuple[Any, ...],
     domains: Callable[[tuple[Any, ...]], Sequence[tuple[tuple[Any, ...], Assignment, int]]],
-    ev: TableEval,
-    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]],
+    members: Sequence[Member],
     run_name: str | None,
     run_at: int,
     related: Sequence[int],
-    tested: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]] = ((), ()),
     readers: Sequence[TableEval] = (),
-    steps: dict[int, Steps] | None = None,
+    steps: dict[tuple[int, int], Steps] | None = None,
     sweep: str | None = None,
     record: bool = False,
 ) -> Plan:
-    """What ``ev`` does to the class ``key`` and every combination of the local inputs
-    (``domains``); ``tested`` names the facts the table tests alone, with their positions in
-    the key and in a combination (all of them: the rest of the rules' masks is worked out once
-    per class); ``readers`` are the later tables that read the run number ``run_name``: a
-    run also keeps which of their tests of it hold.
+    """What the stage's tables (``members``, run one after the other on what the one before
+    lets through) do to the class ``key`` and every combination of the local inputs
+    (``domains``); ``readers`` are the later tables that read the run number ``run_name``: a
+    run also keeps which of their tests of it hold. The rules' masks of the facts a member
+    tests in the key are worked out once per class.
 
-    ``steps`` remembers, per list of combinations, what its points have in common in this
-    table (:class:`Steps`, each holding its list; one memo per table). ``sweep`` names the
-    last local input (the run number, or a number summed out here), when the table compares it
-    with no fact but the class's numbers (``related``) and the other local inputs, and copies
-    it nowhere: consecutive points of it that the table's tests of it alone accept alike, with
-    the other local inputs and the cost the same, that stand in the same order to the class's
-    numbers and that later readers test alike then get the same result (and extend the same
-    run), so only the first of them is evaluated (the others count; being later and no
-    cheaper, none of them is the smallest). ``record`` keeps each segment's result in order
-    (:attr:`Plan.points`)."""
+    ``steps`` remembers, per member and list of combinations, what its points have in common
+    in that table (:class:`Steps`, each holding its list; one memo per stage). ``sweep`` names
+    the last local input (the run number, or a number summed out here), when every table of
+    the stage compares it with no fact but the class's numbers (``related``) and the other
+    local inputs, and copies it nowhere: consecutive points of it that the tables' tests of it
+    alone accept alike, with the other local inputs and the cost the same, that stand in the
+    same order to the class's numbers and that later readers test alike then get the same
+    results (and extend the same run), so only the first of them is evaluated (the others
+    count; being later and no cheaper, none of them is the smallest). ``record`` keeps each
+    segment's result in order (:attr:`Plan.points`; a stage of one table)."""
     if steps is None:
         steps = {}
-    results: dict[int, list[Any]] = {}
+    results: list[dict[int, list[Any]]] = [{} for _ in members]
     tails: dict[tuple[Any, ...], list[Any]] = {}
     run: tuple[Any, ...] | None = None  # (others, values, relations, last, first)
-    in_key, in_combo = tested
     around = [key[i] for i in related]
-    fixed = ev.mask((name, key[i]) for name, i in in_key)
     combos = domains(key)
-    found = steps.get(id(combos))
-    if found is None or found.combos is not combos:  # an id is only unique while it lives
-        found = steps[id(combos)] = Steps.of(combos, ev, in_combo, sweep, run_at, readers)
-    segments = found.segments(fixed, sorted(v for v in around if is_number(v)))
-    accepted = found.accepted
+    cuts = sorted(v for v in around if is_number(v))
+    fixed: list[int] = []
+    held: list[Steps] = []
+    starts: set[int] = set()
+    for k, member in enumerate(members):
+        fixed.append(member.ev.mask((name, key[i]) for name, i in member.in_key))
+        found = steps.get((k, id(combos)))
+        if found is None or found.combos is not combos:  # an id is only unique while it lives
+            found = steps[(k, id(combos))] = Steps.of(
+                combos, member.ev, member.in_combo, sweep, run_at, readers
+            )
+        held.append(found)
+        if len(members) > 1:
+            starts |= found.starts(fixed[k], cuts)
+    segments = held[0].segments(fixed[0], cuts) if len(members) == 1 else _between(starts, combos)
     points: list[tuple[int, int, Outcome]] | None = [] if record else None
     for order, count in segments:
         combo, pairs, extra = combos[order]
-        mask = fixed & accepted[order]
-        result = ev.result(pick(key + combo) if combo else pick(key), mask)
-        seen = results.get(id(result))
-        if seen is None:
-            results[id(result)] = [result, count, extra, order, pairs]
-        else:
-            seen[1] += count
-            if extra < seen[2]:
-                seen[2:] = [extra, order, pairs]
-        if result.values is None:
+        full = key + combo if combo else key
+        values: tuple[Any, ...] | None = ()
+        for k, member in enumerate(members):
+            result = member.ev.result(member.pick(full), fixed[k] & held[k].accepted[order])
+            seen = results[k].get(id(result))
+            if seen is None:
+                results[k][id(result)] = [result, count, extra, order, pairs]
+            else:
+                seen[1] += count
+                if extra < seen[2]:
+                    seen[2:] = [extra, order, pairs]
+            if result.values is None:
+                values = None
+                break  # an incident a table stops reaches no table after it
+            values = result.values if k == 0 else (*values, *result.values)  # type: ignore[misc]
+        if values is None:
             run = None
             continue
         if points is not None:
             points.append((order, count, result))
         if run_name is None:
-            tail = result.values
+            tail = values
         else:
             marks = tuple([r.kind_of(run_name, combo[run_at]) for r in readers]) if readers else ()
-            run = extend_run(run, combo, run_at, (result.values, marks), around)
+            run = extend_run(run, combo, run_at, (values, marks), around)
             if count > 1:  # the segment's last point ends the run for now
                 run = (*run[:3], combos[order + count - 1][0][run_at], run[4])
-            tail = (run[4], *result.values)
+            tail = (run[4], *values)
         seen_tail = tails.get(tail)
         if seen_tail is None:
             tails[tail] = [tail, count, extra, order, pairs]
@@ -124,10 +154,17 @@ def plan_table(
                 seen_tail[2:] = [extra, order, pairs]
     return Plan(
         len(segments),
-        [(r, n, e, o, a) for r, n, e, o, a in results.values()],
+        [[(r, n, e, o, a) for r, n, e, o, a in found.values()] for found in results],
         [(t, n, e, o, a) for t, n, e, o, a in tails.values()],
         points,
     )
+
+
+def _between(starts: set[int], combos: Sequence[Any]) -> list[tuple[int, int]]:
+    """The segments (first point, how many points) that ``starts`` cut ``combos`` into."""
+    bounds = sorted(starts)
+    bounds.append(len(combos))
+    return [(a, b - a) for a, b in itertools.pairwise(bounds)]
 
 
 @dataclass
@@ -201,6 +238,11 @@ class Steps:
             if self.singles is None:
                 self.singles = [(i, 1) for i in self.hard]
             return self.singles
+        return _between(self.starts(fixed, cuts), self.combos)
+
+    def starts(self, fixed: int, cuts: Sequence[float]) -> set[int]:
+        """Where the segments of a class whose rules standing are ``fixed`` and whose numbers
+        are ``cuts`` start."""
         starts = set(self.hard)
         starts.update([i for i, d in zip(self.soft, self.diffs, strict=True) if d & fixed])
         for cut in cuts:
@@ -211,9 +253,7 @@ class Steps:
                     if low <= cut <= high
                 ]
             )
-        bounds = sorted(starts)
-        bounds.append(len(self.accepted))
-        return [(a, b - a) for a, b in itertools.pairwise(bounds)]
+        return starts
 
 
 def extend_run(

@@ -41,8 +41,9 @@ from rollback_decision.verify.numbers import (
     run_number,
     sweep_number,
 )
-from rollback_decision.verify.runs import Plan, Steps, plan_table, signature_of
+from rollback_decision.verify.runs import Plan, Steps, plan_table
 from rollback_decision.verify.schedule import stages_of, walk_order
+from rollback_decision.verify.stage import Used, fuse, held_by, members_of, settle
 from rollback_decision.verify.tables import TableEval
 
 __all__ = ["Walk"]
@@ -110,16 +111,17 @@ class Walk:
         columns: list[Column] = list(self.start_columns)
         states: dict[tuple[Any, ...], WalkClass] = dict(self.start) or {(): WalkClass(1, (), 0)}
         introduced: set[str] = {name for ns, name in columns if ns == INPUT}
-        for position, (p, table) in enumerate(stages):
-            ev = self.table_eval(p, table)
+        for group in fuse(stages, needs, space, self.keep):
+            position, after = group[0], group[-1] + 1
+            evals = [(stages[i][0], self.table_eval(*stages[i])) for i in group]
+            p, table = stages[position]
+            here: set[Column] = set().union(*needs[position:after])
             new_inputs = [
-                name
-                for name in space.types
-                if (INPUT, name) in needs[position] and name not in introduced
+                name for name in space.types if (INPUT, name) in here and name not in introduced
             ]
-            # Inputs only this table reads are never stored: each class is evaluated for every
+            # Inputs only this stage reads are never stored: each class is evaluated for every
             # combination of their values, and they are summed out right away.
-            later: set[Column] = set().union(*needs[position + 1 :])
+            later: set[Column] = set().union(*needs[after:])
             local = [
                 name
                 for name in new_inputs
@@ -133,13 +135,23 @@ class Walk:
                 local,
                 later,
                 columns,
-                stages[position + 1 :],
-                needs[position + 1 :],
+                stages[after:],
+                needs[after:],
             )
             if run_name is not None:
                 local.append(run_name)  # last, so that its points vary fastest
-            along = self.along.number(new_inputs, local, run_name) if self.along else None
-            sweep, related = sweep_number(self, p, ev, run_name, local, columns, along)
+            along = None
+            if self.along is not None:
+                assert len(group) == 1, "invariants are checked along one policy's tables"
+                along = self.along.number(new_inputs, local, run_name)
+            sweep, related = sweep_number(
+                self,
+                evals,
+                run_name,
+                local,
+                columns,
+                along,
+            )
             if sweep is not None and sweep != run_name:
                 local.remove(sweep)
                 local.append(sweep)  # last, so that its points vary fastest
@@ -160,49 +172,25 @@ class Walk:
                     columns.append((INPUT, name))
             index = {c: i for i, c in enumerate(columns)}
             index.update({(INPUT, name): len(columns) + i for i, name in enumerate(local)})
-            reads = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
-            pick = getter(reads)
-            width = len(columns)
-            tested = (
-                [
-                    (n, i)
-                    for n, i in zip(ev.needs, reads, strict=True)
-                    if i < width and ev.tested(n)
-                ],
-                [
-                    (n, i - width)
-                    for n, i in zip(ev.needs, reads, strict=True)
-                    if i >= width and ev.tested(n)
-                ],
-            )
             domains = local_domains(self, local, columns)
-            # per list of combinations: what its points have in common (see plan_table)
-            steps: dict[int, Steps] = {}
-            # What a class's results depend on: the columns the table reads, and those the
+            # What a class's results depend on: the columns the tables read, and those the
             # points of its local numbers depend on. Classes that agree there share one plan.
             partners: set[str] = set()
             for name in local:
                 if space.domains[name].values is None:
                     partners |= space.number_partners(name)
             as_is = {i for i, (_, n) in enumerate(columns) if n in partners} | set(related)
-            depends = sorted(as_is | {i for i in reads if i < len(columns)})
-            exact = getter(depends)
-            signature = signature_of(
-                ev,
-                depends,
-                {i: n for i, n in zip(reads, ev.needs, strict=True) if i < len(columns)},
-                as_is,
-            )
+            members, sign, exact = members_of(self.space, evals, index, len(columns), as_is)
             run_at = len(local) - 1
             visit = None
             if along is not None and self.along is not None:
-                visit = self.along.at(along, p, columns, ev.outputs, run_at, domains)
+                visit = self.along.at(along, p, columns, evals[0][1].outputs, run_at, domains)
             columns = (
                 columns
                 + ([(INPUT, run_name)] if run_name is not None else [])
-                + [(p, name) for name in ev.outputs]
+                + [(q, name) for q, ev in evals for name in ev.outputs]
             )
-            live = set(self.keep_columns(stages, needs, position))
+            live = set(self.keep_columns(needs, after - 1))
             keep_idx = [
                 i
                 for i, c in enumerate(columns)
@@ -210,40 +198,36 @@ class Walk:
             ]
             project = getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
-            # per distinct result: the result, and the class of the states that got it
-            fired: dict[int, tuple[Outcome, WalkClass]] = {}
             plans: dict[tuple[Any, ...], Plan] = {}
-            # per plan, in the order of its first class: the plan, the weight of its classes,
-            # and the first of them with the fewest non-default facts (cost, position, pairs)
-            used: dict[int, list[Any]] = {}
+            used: dict[int, Used] = {}
             evaluated = held = 0
-            # the plan of each signature's exact values, then of its signature
+            # per list of combinations: what its points have in common (see plan_table)
+            steps: dict[tuple[int, int], Steps] = {}
+            # the plan of each class's exact values, then of its signature
             by_values: dict[tuple[Any, ...], Plan] = {}
             for position_of_class, (key, cls) in enumerate(states.items()):
                 values = exact(key)
                 plan = by_values.get(values)
                 if plan is None:
-                    sig = signature(key) if signature is not None else values
+                    sig = sign(key)
                     plan = plans.get(sig)
                     if plan is None:
                         plan = plans[sig] = plan_table(
                             key,
                             domains,
-                            ev,
-                            pick,
+                            members,
                             run_name,
                             run_at,
                             related,
-                            tested,
                             readers,
                             steps,
                             sweep,
                             visit is not None,
                         )
                         evaluated += plan.evaluated
-                        held += len(plan.results) + len(plan.tails)
+                        held += held_by(plan)
                         if held > self.max_classes:
-                            # each plan holds its results and tails until the table is done
+                            # each plan holds its results and tails until the stage is done
                             raise WalkLimit(table.id, self.max_classes, "results of one table")
                         if evaluated > self.max_evaluations:
                             raise WalkLimit(table.id, self.max_evaluations, "table evaluations")
@@ -283,36 +267,18 @@ class Walk:
                             existing.assignment = (*cls.assignment, *pairs)
                             existing.cost = cost + extra
             self.evaluated += evaluated
-            # Per distinct result: the weight of the incidents that got it, and the first of
-            # them (in walk order) with the fewest non-default facts.
-            best: dict[int, list[Any]] = {}
-            for plan, weight, cost, first, assignment in used.values():
-                for result, count, extra, order, pairs in plan.results:
-                    rank = (cost + extra, first, order)
-                    seen_best = best.get(id(result))
-                    if seen_best is None:
-                        best[id(result)] = [result, weight * count, rank, assignment, pairs]
-                    else:
-                        seen_best[1] += weight * count
-                        if rank < seen_best[2]:
-                            seen_best[2:] = [rank, assignment, pairs]
-            for result, weight, rank, assignment, pairs in best.values():
-                fired[id(result)] = (result, WalkClass(weight, (*assignment, *pairs), rank[0]))
-            for result, group in fired.values():
-                for rule_index in result.fired:
-                    k = (p, table.id, rule_index)
-                    self.fired[k] = self.fired.get(k, 0) + group.weight
-                if table.combine is not Combine.COLLECT and (
-                    result.values is None or len(result.matches) > 1
-                ):
-                    self._record(p, table, result, group)
+            settle(self, members, used)
             dropped = len(keep_idx) < len(columns)
             columns = [columns[i] for i in keep_idx]
-            states = self._collapse(out, columns, stages[position + 1 :], needs[position + 1 :])
-            # Classes were canonical after the last table; only a number this table made,
+            states = self._collapse(out, columns, stages[after:], needs[after:])
+            # Classes were canonical after the last stage; only a number this stage made,
             # a column dropped or values merged can make two of them one now.
-            if dropped or self._merged or makes_free_number(self, p, table):
-                states = canonical(self, states, columns, p, table, stages[position + 1 :])
+            if (
+                dropped
+                or self._merged
+                or any(makes_free_number(self, stages[i][0], stages[i][1]) for i in group)
+            ):
+                states = canonical(self, states, columns, p, table, stages[after:])
                 self._merged = False
         self.columns = columns
         self.final = states
@@ -396,12 +362,9 @@ class Walk:
         derived = self.space.policies[p].producers
         return {(p, n) if n in derived else (INPUT, n) for n in table_needs(table)}
 
-    def keep_columns(
-        self,
-        stages: Sequence[tuple[int, CompiledTable]],
-        needs: Sequence[set[Column]],
-        position: int,
-    ) -> set[Column]:
+    def keep_columns(self, needs: Sequence[set[Column]], position: int) -> set[Column]:
+        """The columns to keep after the table at ``position``: what later tables read and
+        the outputs asked for."""
         live: set[Column] = set()
         for later in needs[position + 1 :]:
             live |= later
@@ -409,7 +372,8 @@ class Walk:
             live |= {(p, name) for name in self.outputs}
         return live
 
-    def _record(self, p: int, table: CompiledTable, result: Outcome, cls: WalkClass) -> None:
+    def record(self, p: int, table: CompiledTable, result: Outcome, cls: WalkClass) -> None:
+        """Note a gap or overlap ``result`` shows, or the rules an earlier one shadowed."""
         if result.problem is not None:
             rules = tuple(table.rules[i].id for i in result.fired)
             for finding in self.findings:

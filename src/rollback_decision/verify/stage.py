@@ -1,0 +1,135 @@
+"""The walk's stages: one table, or two tables of two policies walked as one step, and what
+a stage's results add to the walk's findings.
+
+In ``diff``, the old and the new policy's ``decision`` tables both read the fix-forward ETA,
+and nothing else does. Walked one after the other, the ETA has to be carried between them
+(as runs of points the first table treats alike, see :func:`.numbers.run_number`), split at
+every threshold of either table: with fifty rules added, some 350,000 classes between two
+tables where a hundred remain after. Walked as one stage, the ETA is a local input of both:
+each class is evaluated over its segments of like points in the first table and then the
+second (:func:`.runs.plan_table`), and the ETA is summed out at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rollback_decision.policy import CompiledTable
+from rollback_decision.policy.semantics import Combine, Outcome
+from rollback_decision.verify.classes import INPUT, Column, WalkClass, getter
+from rollback_decision.verify.domains import FactSpace
+from rollback_decision.verify.runs import Member, Plan, signature_of
+from rollback_decision.verify.tables import TableEval
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollback_decision.verify.walk import Walk
+
+__all__ = ["Used", "fuse", "held_by", "members_of", "settle"]
+
+Key = tuple[Any, ...]
+
+#: Per plan used by a stage, in the order of its first class: the plan, the weight of its
+#: classes, and the first of them with the fewest non-default facts (cost, position, pairs).
+Used = list[Any]
+
+
+def fuse(
+    stages: Sequence[tuple[int, CompiledTable]],
+    needs: Sequence[set[Column]],
+    space: FactSpace,
+    keep: Collection[str],
+) -> list[list[int]]:
+    """The positions of ``stages`` grouped into the stages the walk takes: two consecutive
+    tables of two policies are one stage when a number whose values are not listed is read
+    by both and by no other table (so that it is summed out at once, not carried between
+    them); every other table is a stage of its own."""
+    groups: list[list[int]] = []
+    position = 0
+    while position < len(stages):
+        if position + 1 < len(stages) and stages[position][0] != stages[position + 1][0]:
+            shared = {
+                name
+                for ns, name in needs[position] & needs[position + 1]
+                if ns == INPUT and name not in keep
+            }
+            others = [n for i, n in enumerate(needs) if i not in (position, position + 1)]
+            if any(not any((INPUT, name) in n for n in others) for name in shared):
+                groups.append([position, position + 1])
+                position += 2
+                continue
+        groups.append([position])
+        position += 1
+    return groups
+
+
+def members_of(
+    space: FactSpace,
+    tables: Sequence[tuple[int, TableEval]],
+    index: Mapping[Column, int],
+    width: int,
+    as_is: Collection[int],
+) -> tuple[list[Member], Callable[[Key], Any], Callable[[Key], Key]]:
+    """The stage's ``tables`` (policy, evaluation) as members of a plan, with ``index`` giving
+    each column's position in a class key extended with a combination of the local inputs
+    (``width`` the key's); and what a class's plan depends on: its signature and, quicker to
+    take, its exact values (the columns the tables read and those at ``as_is``)."""
+    members: list[Member] = []
+    signatures: list[Callable[[Key], Any]] = []
+    read: set[int] = set(as_is)
+    for p, ev in tables:
+        reads = [index[(INPUT, n) if n in space.types else (p, n)] for n in ev.needs]
+        pairs = list(zip(ev.needs, reads, strict=True))
+        members.append(
+            Member(
+                p,
+                ev,
+                getter(reads),
+                [(n, r) for n, r in pairs if r < width and ev.tested(n)],
+                [(n, r - width) for n, r in pairs if r >= width and ev.tested(n)],
+            )
+        )
+        depends = sorted({*as_is, *[r for r in reads if r < width]})
+        read.update(depends)
+        names = {r: n for n, r in pairs if r < width}
+        signatures.append(signature_of(ev, depends, names, set(as_is)) or getter(depends))
+    exact = getter(sorted(read))
+    if len(signatures) == 1:
+        return members, signatures[0], exact
+    return members, lambda key: tuple([sign(key) for sign in signatures]), exact
+
+
+def settle(walk: Walk, members: Sequence[Member], used: dict[int, Used]) -> None:
+    """Add the results of a stage's plans (``used``) to the walk's findings: per table and
+    distinct result, the weight of the incidents that got it and the first of them (in walk
+    order) with the fewest non-default facts; the rules that fired, and the gaps, overlaps
+    and shadowed rules the results show."""
+    for k, member in enumerate(members):
+        best: dict[int, list[Any]] = {}
+        for plan, weight, cost, first, assignment in used.values():
+            for result, count, extra, order, pairs in plan.results[k]:
+                rank = (cost + extra, first, order)
+                seen = best.get(id(result))
+                if seen is None:
+                    best[id(result)] = [result, weight * count, rank, assignment, pairs]
+                else:
+                    seen[1] += weight * count
+                    if rank < seen[2]:
+                        seen[2:] = [rank, assignment, pairs]
+        table = member.ev.table
+        for result, weight, rank, assignment, pairs in best.values():
+            group = WalkClass(weight, (*assignment, *pairs), rank[0])
+            _count(walk, member.p, table, result, group)
+
+
+def _count(walk: Walk, p: int, table: CompiledTable, result: Outcome, group: WalkClass) -> None:
+    for rule_index in result.fired:
+        k = (p, table.id, rule_index)
+        walk.fired[k] = walk.fired.get(k, 0) + group.weight
+    if table.combine is not Combine.COLLECT and (result.values is None or len(result.matches) > 1):
+        walk.record(p, table, result, group)
+
+
+def held_by(plan: Plan) -> int:
+    """How many results and tails ``plan`` holds until its stage is done."""
+    return sum(map(len, plan.results)) + len(plan.tails)
