@@ -33,7 +33,8 @@ def diff_policies(
     each with its smallest example incident. When part of the space cannot be compared (the
     walk would hold more than ``max_classes`` classes, or a fact cannot be enumerated), the
     report has an ``incomplete`` finding (so it counts as changed). ``exhaustive`` keeps every
-    value of a number a table makes apart (the first walk, for comparison).
+    value of a number a table makes apart and walks each policy's tables in its own order, one
+    at a time (the first walk, for comparison).
     """
     started = time.perf_counter()
     wanted = ("action", "authority", "rollback_type")
@@ -47,6 +48,7 @@ def diff_policies(
         tables=tables,
         max_classes=max_classes,
         runs=not exhaustive,
+        joint=not exhaustive,
     )
     try:
         walk.run()

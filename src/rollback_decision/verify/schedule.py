@@ -28,7 +28,7 @@ from rollback_decision.policy.conditions import AllOf
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.verify.domains import table_needs
 
-__all__ = ["MAX_SEARCHED", "can_fail", "split_tables", "stages_of", "walk_order"]
+__all__ = ["MAX_SEARCHED", "can_fail", "joint_order", "split_tables", "stages_of", "walk_order"]
 
 #: Above this many tables, the pipeline order is kept (the search is exponential in it).
 MAX_SEARCHED = 16
@@ -57,23 +57,98 @@ def walk_order(
     n = len(tables)
     if pinned or n < 2 or n > MAX_SEARCHED:
         return list(tables)
-    needs = [frozenset(table_needs(t)) for t in tables]
-    outputs = [frozenset(t.outputs) for t in tables]
+    order = _search(
+        [frozenset(table_needs(t)) for t in tables],
+        [frozenset(t.outputs) for t in tables],
+        _across_failures([[(i, can_fail(t)) for i, t in enumerate(tables)]], n),
+        size,
+        keep,
+    )
+    assert order is not None, "a policy's pipeline order is a valid order"
+    return [tables[i] for i in order]
+
+
+def joint_order(
+    tables: Sequence[Sequence[CompiledTable]],
+    size: Callable[[str], float],
+    keep: Collection[str],
+    pinned: bool = False,
+) -> list[tuple[int, CompiledTable]] | None:
+    """One order for the tables of several policies (``diff``): tables of the same id are
+    visited one after the other, so that the inputs they read meet at once (and two of them
+    that alone read an input are one stage, see :func:`.stage.fuse`). Each policy's tables
+    keep the constraints :func:`walk_order` keeps; a table's needs are those of every policy's
+    table of its id. None when there is no such order (the policies make a fact in tables of
+    different ids, or order them differently across a table that can fail), or more than
+    :data:`MAX_SEARCHED` ids; ``pinned`` keeps the pipeline order (which the policies must
+    share)."""
+    ids = list(dict.fromkeys(t.id for ts in tables for t in ts))
+    node = {name: i for i, name in enumerate(ids)}
+    n = len(ids)
+    if n > MAX_SEARCHED:
+        return None
+    needs: list[set[str]] = [set() for _ in ids]
+    outputs: list[set[str]] = [set() for _ in ids]
+    made: dict[str, int] = {}
+    for ts in tables:
+        for t in ts:
+            i = node[t.id]
+            needs[i].update(table_needs(t))
+            outputs[i] |= set(t.outputs)
+            for name in t.outputs:
+                if made.setdefault(name, i) != i:
+                    return None
+    if pinned:
+        sequences = {tuple(t.id for t in ts) for ts in tables}
+        if len(sequences) != 1:
+            return None
+        order: list[int] | None = list(range(n))
+    else:
+        order = _search(
+            [frozenset(x) for x in needs],
+            [frozenset(x) for x in outputs],
+            _across_failures([[(node[t.id], can_fail(t)) for t in ts] for ts in tables], n),
+            size,
+            keep,
+        )
+    if order is None:
+        return None
+    return [(p, t) for i in order for p, ts in enumerate(tables) for t in ts if t.id == ids[i]]
+
+
+def _across_failures(pipelines: Sequence[Sequence[tuple[int, bool]]], n: int) -> list[int]:
+    """Per node, a mask of the nodes it must come after: in each pipeline (node, can fail),
+    the order across a table that can fail."""
+    after = [0] * n
+    for pipeline in pipelines:
+        for b, (j, fails_j) in enumerate(pipeline):
+            for i, fails_i in pipeline[:b]:
+                if fails_i or fails_j:
+                    after[j] |= 1 << i
+    return after
+
+
+def _search(
+    needs: Sequence[frozenset[str]],
+    outputs: Sequence[frozenset[str]],
+    after: list[int],
+    size: Callable[[str], float],
+    keep: Collection[str],
+) -> list[int] | None:
+    """The valid order of the nodes (each read ``needs`` and make ``outputs``, and come
+    after the nodes in their ``after`` mask) that keeps the estimated classes low: an exact
+    search over the subsets of nodes already visited. None when no order is valid."""
+    n = len(needs)
     producer: Mapping[str, int] = {name: i for i, out in enumerate(outputs) for name in out}
     after = [
-        sum(1 << j for j in {producer[f] for f in needs[i] if f in producer} if j != i)
-        for i in range(n)
+        a | sum(1 << j for j in {producer[f] for f in needs[i] if f in producer} if j != i)
+        for i, a in enumerate(after)
     ]
-    fails = [can_fail(t) for t in tables]
-    for i in range(n):
-        for j in range(i):
-            if fails[j] or fails[i]:
-                after[i] |= 1 << j  # pipeline order across a table that can fail
     weight = {name: math.log(max(size(name), 1.0)) for ns in needs for name in ns}
     weight.update({name: math.log(max(size(name), 1.0)) for out in outputs for name in out})
 
     def live(done: int) -> float:
-        """log of the classes held once the tables in ``done`` are visited."""
+        """log of the classes held once the nodes in ``done`` are visited."""
         total = 0.0
         facts: set[str] = set()
         rest: set[str] = set(keep)
@@ -103,7 +178,8 @@ def walk_order(
             step = cost + math.exp(held[done] + new_inputs)
             if new not in best or step < best[new][0]:
                 best[new] = (step, (*order, i))
-    return [tables[i] for i in best[(1 << n) - 1][1]]
+    found = best.get((1 << n) - 1)
+    return None if found is None else list(found[1])
 
 
 def _read(done: int, name: str, needs: Sequence[frozenset[str]]) -> bool:

@@ -35,19 +35,37 @@ Used = list[Any]
 
 
 def fuse(
-    stages: Sequence[tuple[int, CompiledTable]],
-    needs: Sequence[set[Column]],
+    stages: list[tuple[int, CompiledTable]],
+    needs: list[set[Column]],
     space: FactSpace,
     keep: Collection[str],
 ) -> list[list[int]]:
     """The positions of ``stages`` grouped into the stages the walk takes: two consecutive
-    tables of two policies are one stage when a number whose values are not listed is read
-    by both and by no other table (so that it is summed out at once, not carried between
-    them); every other table is a stage of its own."""
+    tables of two policies are one stage when an input is read by both and by no other table
+    (so that it is summed out at once, not carried between them); every other table is a
+    stage of its own.
+
+    A number's points are placed around the values of the facts it is compared with that the
+    class holds when it is introduced (see :meth:`.FactSpace.number_points`). So two tables
+    are not one stage when one of them introduces a number compared with a fact the other
+    makes: the maker goes first (``stages`` and ``needs`` are swapped in place for it), as
+    it would in a walk of one table at a time."""
     groups: list[list[int]] = []
     position = 0
     while position < len(stages):
-        if position + 1 < len(stages) and stages[position][0] != stages[position + 1][0]:
+        pair = position + 1 < len(stages) and stages[position][0] != stages[position + 1][0]
+        if pair:
+            before: set[Column] = set().union(*needs[:position])
+            first, second = (
+                _waits(stages, needs, space, before, a, b)
+                for a, b in ((position, position + 1), (position + 1, position))
+            )
+            if first and not second:
+                stages[position : position + 2] = stages[position + 1], stages[position]
+                needs[position : position + 2] = needs[position + 1], needs[position]
+            if first or second:
+                pair = False
+        if pair:
             shared = {
                 name
                 for ns, name in needs[position] & needs[position + 1]
@@ -61,6 +79,27 @@ def fuse(
         groups.append([position])
         position += 1
     return groups
+
+
+def _waits(
+    stages: Sequence[tuple[int, CompiledTable]],
+    needs: Sequence[set[Column]],
+    space: FactSpace,
+    before: set[Column],
+    at: int,
+    other: int,
+) -> bool:
+    """Whether the table at ``at`` introduces a number (one no table ``before`` read) that is
+    compared with a fact the table at ``other`` makes."""
+    made = set(stages[other][1].outputs)
+    return any(
+        ns == INPUT
+        and column not in before
+        and space.domains[name].values is None
+        and space.number_partners(name) & made
+        for column in needs[at]
+        for ns, name in [column]
+    )
 
 
 def members_of(

@@ -8,7 +8,9 @@ apart. Each class carries how many incidents of the discretised space it stands 
 smallest member (fewest non-default fields), which serves as the counterexample.
 
 Several policies can be walked together over the same space (``diff``): inputs are shared,
-each policy's derived facts are kept apart.
+each policy's derived facts are kept apart, and the policies' tables of one id are visited one
+after the other (:func:`.schedule.joint_order`), as one stage where they alone read an input
+(:mod:`.stage`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from rollback_decision.verify.numbers import (
     sweep_number,
 )
 from rollback_decision.verify.runs import Plan, Steps, plan_table
-from rollback_decision.verify.schedule import stages_of, walk_order
+from rollback_decision.verify.schedule import joint_order, stages_of, walk_order
 from rollback_decision.verify.stage import Used, fuse, held_by, members_of, settle
 from rollback_decision.verify.tables import TableEval
 
@@ -86,6 +88,10 @@ class Walk:
     #: merge runs of a number kept only for the invariants (see :func:`.numbers.run_number`); False
     #: keeps every point of it apart, as the first verifier did
     runs: bool = True
+    #: walk the same tables of several policies together: one order for them all
+    #: (:func:`.schedule.joint_order`), two tables that alone read an input as one stage
+    #: (:func:`.stage.fuse`); False walks each policy in its own order, a table at a time
+    joint: bool = True
 
     def run(self) -> None:
         space = self.space
@@ -96,22 +102,27 @@ class Walk:
         self._merged = True
         tables = self.tables if self.tables is not None else space.tables
         wanted = self.keep | set(self.outputs)
-        stages = stages_of(
-            [
-                walk_order(
-                    ts,
-                    self._size_of(p),
-                    wanted,
-                    pinned=not self.ordered or self.matchers[p] is not None,
-                )
-                for p, ts in enumerate(tables)
-            ]
-        )
+        pinned = [not self.ordered or m is not None for m in self.matchers]
+        stages = None
+        if self.joint and len(tables) > 1:
+            stages = joint_order(tables, self._joint_size(), wanted, pinned=any(pinned))
+        if stages is None:
+            stages = stages_of(
+                [
+                    walk_order(ts, self._size_of(p), wanted, pinned=pinned[p])
+                    for p, ts in enumerate(tables)
+                ]
+            )
         needs = [self._stage_needs(p, t) for p, t in stages]
         columns: list[Column] = list(self.start_columns)
         states: dict[tuple[Any, ...], WalkClass] = dict(self.start) or {(): WalkClass(1, (), 0)}
         introduced: set[str] = {name for ns, name in columns if ns == INPUT}
-        for group in fuse(stages, needs, space, self.keep):
+        groups = (
+            fuse(stages, needs, space, self.keep)
+            if self.joint
+            else [[i] for i in range(len(stages))]
+        )
+        for group in groups:
             position, after = group[0], group[-1] + 1
             evals = [(stages[i][0], self.table_eval(*stages[i])) for i in group]
             p, table = stages[position]
@@ -340,6 +351,18 @@ class Walk:
                 count = len(ftype.values) + ftype.nullable
                 return 2.0 ** min(count, 8) if ftype.kind == "list" else count
             return 8
+
+        return size
+
+    def _joint_size(self) -> Callable[[str], float]:
+        """:meth:`_size_of` for a fact of any of the policies (the most values it takes)."""
+        sizes = [self._size_of(p) for p in range(len(self.space.policies))]
+        producers = [policy.producers for policy in self.space.policies]
+
+        def size(name: str) -> float:
+            if name in self.space.types:
+                return sizes[0](name)
+            return max(f(name) for f, made in zip(sizes, producers, strict=True) if name in made)
 
         return size
 
