@@ -138,6 +138,25 @@ def replay(policy: Policy, finding: Finding) -> None:
         assert fired[table.id][0] < rule.index
 
 
+@pytest.mark.parametrize("name", ["gap", "overlap"])
+def test_diff_against_a_broken_copy_counts_its_problems_as_verify_does(
+    name: str, broken: Callable[[str], tuple[Policy, VerifyReport]]
+) -> None:
+    """``diff`` walks the tables of one id of both policies together, so a broken copy's
+    gaps and overlaps are counted over the facts ``verify`` counts them over, whichever side
+    of the diff the copy is on (walked a table at a time in each policy's own order, the
+    diff stopped at its limit or counted eight times as many on one side)."""
+    from rollback_decision.verify import diff_policies
+
+    policy, report = broken(name)
+    expected = [(f.kind, f.message, f.count, f.example) for f in report.findings]
+    shipped = load_policy()
+    for old, new, side in ((shipped, policy, "new: "), (policy, shipped, "old: ")):
+        found = diff_policies(old, new).findings
+        assert [(f.kind, f.message, f.count, f.example) for f in found] == expected
+        assert all(f.subject.startswith(side) for f in found)
+
+
 def test_the_gap_counterexample_is_the_smallest_incident(
     broken: Callable[[str], tuple[Policy, VerifyReport]],
 ) -> None:

@@ -186,20 +186,48 @@ def test_a_gap_hidden_in_the_decision_table_among_a_thousand_added_rules_is_foun
     replay(policy, gap)
 
 
-def test_diff_counts_what_the_exhaustive_walk_counts_on_a_generated_policy(
+def test_diff_counts_what_the_exhaustive_walk_counts_both_ways_on_a_generated_policy(
     tmp_path: Path,
 ) -> None:
+    """``diff`` walks the two policies' tables of one id together (one stage where they alone
+    read an input, the fix ETA between the two ``decision`` tables) and counts what the walk
+    of one table at a time counts. This policy's ``rollback_eta`` table reads the fix ETA, so
+    the ETA is introduced there: after the shipped ``rollback_eta`` table has made the
+    rollback ETA its points are placed around, whichever side the shipped policy is on."""
     from benchmarks.verify_scale import write_org_policy
     from rollback_decision.verify import diff_policies
 
     shipped = load_policy()
-    policy = load_policy(write_org_policy(tmp_path, 6, extra=ODD_RULES, mix="mixed"))
+    policy = load_policy(
+        write_org_policy(tmp_path, 4, extra=ODD_RULES + ETA_READ_TWICE, mix="mixed")
+    )
     merged = diff_policies(shipped, policy)
     exhaustive = diff_policies(shipped, policy, exhaustive=True)
     assert merged.changed
     assert merged.transitions == exhaustive.transitions
     assert merged.space_size == exhaustive.space_size
     assert merged.findings == exhaustive.findings
+    back = diff_policies(policy, shipped)
+    assert back.space_size == merged.space_size
+    assert [(t.what, t.new, t.old, t.count) for t in back.transitions] == [
+        (t.what, t.old, t.new, t.count) for t in merged.transitions
+    ]
+
+
+def test_diff_with_fifty_added_rules_sums_the_fix_eta_out_between_the_decision_tables(
+    tmp_path: Path,
+) -> None:
+    """Carried from one ``decision`` table to the other, the fix ETA made some 350,000
+    classes; walked as one stage, the two tables leave about a hundred, so the diff stays far
+    inside a limit of 100,000 classes."""
+    from benchmarks.verify_scale import write_org_policy
+    from rollback_decision.verify import diff_policies
+
+    policy = load_policy(write_org_policy(tmp_path, 50, mix="mixed"))
+    report = diff_policies(load_policy(), policy, max_classes=100_000)
+    assert not [f for f in report.findings if f.kind == "incomplete"]
+    assert report.changed
+    assert report.transitions
 
 
 @pytest.mark.parametrize("fact", ["fix_forward_eta_minutes", "traffic_percent"])
