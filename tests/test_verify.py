@@ -157,6 +157,44 @@ def test_diff_against_a_broken_copy_counts_its_problems_as_verify_does(
         assert all(f.subject.startswith(side) for f in found)
 
 
+def test_a_first_match_table_walked_for_its_winners_decides_as_with_every_match() -> None:
+    """With ``winners``, a first-match table's outcome keeps only the rule that fires, so
+    outcomes are as few as the rules however many match at once; that rule and its outputs
+    are the ones every match gives, also where a rule compares two facts (the fix ETA with
+    the rollback ETA)."""
+    import random
+
+    from rollback_decision.verify.tables import TableEval
+
+    policy = load_policy()
+    table = policy.table("decision")
+    full, lean = TableEval(table, None), TableEval(table, None, winners=True)
+    space = FactSpace([policy])
+    options: list[Sequence[Any]] = []
+    for name in full.needs:
+        if name in space.types:
+            options.append(space.domains[name].values or space.number_points(name))
+        else:
+            ftype = policy.table(policy.producers[name]).outputs[name]
+            given = list(ftype.values or (0, 10, 15, 20, 30, 45, 60))
+            options.append([*given, None] if ftype.nullable else given)
+    pick = random.Random(9)
+    shadowing = 0
+    for _ in range(4000):
+        values = tuple(pick.choice(list(o)) for o in options)
+        mask = full.mask((n, v) for n, v in zip(full.needs, values, strict=True) if full.tested(n))
+        every, winner = full.result(values, mask), lean.result(values, mask)
+        assert (winner.values, winner.fired, winner.problem) == (
+            every.values,
+            every.fired,
+            every.problem,
+        )
+        assert winner.matches == winner.fired
+        shadowing += len(every.matches) > 1
+    assert shadowing > 100  # the values made rules shadow each other
+    assert len(lean._outcomes) <= len(table.rules) + 1 < len(full._outcomes)
+
+
 def test_the_gap_counterexample_is_the_smallest_incident(
     broken: Callable[[str], tuple[Policy, VerifyReport]],
 ) -> None:

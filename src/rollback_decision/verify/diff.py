@@ -49,6 +49,8 @@ def diff_policies(
         max_classes=max_classes,
         runs=not exhaustive,
         joint=not exhaustive,
+        # only gaps and overlaps are reported, not which rules shadow which
+        winners=not exhaustive,
     )
     try:
         walk.run()

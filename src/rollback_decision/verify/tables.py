@@ -19,7 +19,7 @@ from rollback_decision.policy.conditions import (
     facts_read,
 )
 from rollback_decision.policy.operators import OPERATORS, Family
-from rollback_decision.policy.semantics import Outcome, outcome
+from rollback_decision.policy.semantics import Combine, Outcome, outcome
 from rollback_decision.verify.domains import table_needs
 
 __all__ = ["TableEval"]
@@ -39,9 +39,14 @@ class TableEval:
     evaluation costs a few operations per fact, not one predicate call per rule.
     """
 
-    def __init__(self, table: CompiledTable, matcher: Matcher | None) -> None:
+    def __init__(
+        self, table: CompiledTable, matcher: Matcher | None, winners: bool = False
+    ) -> None:
         self.table = table
         self.matcher = matcher
+        #: a first-match table's outcomes keep only the rule that fires, not those it
+        #: shadows (see :meth:`result`)
+        self.winners = winners and table.combine is Combine.FIRST
         self.needs = table_needs(table)
         #: ``facts -> the values of needs``, for a mapping of every fact
         self.pick = (
@@ -189,11 +194,27 @@ class TableEval:
         """The outcome for ``values`` (of :attr:`needs`, in order), whose tests of one fact
         alone left ``mask`` (:meth:`mask` of every fact a rule tests alone): the same as
         calling the table on ``values``, remembered by the rules that match and the values
-        rules copy, not by every value."""
+        rules copy, not by every value.
+
+        With :attr:`winners`, the outcome's matches are the rule that fires alone: outcomes
+        then differ only by it (a first-match table of a thousand threshold rules has as many
+        sets of matching rules), and the rules it shadows are not found."""
         if self.matcher is not None:
             return self(values)
         facts = None
-        if mask & self._mixed:
+        if self.winners:
+            rules = self.table.rules
+            while mask:
+                low = mask & -mask
+                if not low & self._mixed:
+                    break
+                if facts is None:
+                    facts = dict(zip(self.needs, values, strict=True))
+                if rules[low.bit_length() - 1].predicate(facts):
+                    break
+                mask ^= low
+            mask &= -mask
+        elif mask & self._mixed:
             facts = dict(zip(self.needs, values, strict=True))
             mask = self._settle(mask, facts)
         key = (mask, *[values[i] for i in self._copied]) if self._copied else mask

@@ -76,6 +76,9 @@ def verify_policy(
     # (verify/along.py); the exhaustive walk keeps every number the invariants read.
     swept = [i for i in invariants if i.along is not None and not exhaustive]
     full_space = FactSpace([policy]) if sinks else space
+    # First-match tables keep only the rule that fires; a rule that never fires is then
+    # walked again with every match kept, to tell a shadowed rule from an unreachable one.
+    winners = not exhaustive
     try:
         while True:
             along = AlongChecks(policy, swept) if swept else None
@@ -89,6 +92,7 @@ def verify_policy(
                 max_classes=max_classes,
                 runs=not exhaustive,
                 along=along,
+                winners=winners,
             )
             try:
                 walk.run()
@@ -97,6 +101,9 @@ def verify_policy(
                 continue
             # A number no table of the walk reads was never summed out: the invariants
             # reading it are checked on the final classes (at its default), as without along.
+            if winners and walk.unfired():
+                winners = False
+                continue
             if along is None or along.swept >= set(along.by_fact):
                 break
             swept = [i for i in swept if i.along and i.along.fact in along.swept]

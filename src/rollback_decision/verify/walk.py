@@ -92,6 +92,10 @@ class Walk:
     #: (:func:`.schedule.joint_order`), two tables that alone read an input as one stage
     #: (:func:`.stage.fuse`); False walks each policy in its own order, a table at a time
     joint: bool = True
+    #: first-match tables' outcomes keep only the rule that fires (:attr:`TableEval.winners`):
+    #: rules that never fire are then not told shadowed from unreachable (see
+    #: :meth:`unfired`)
+    winners: bool = False
 
     def run(self) -> None:
         space = self.space
@@ -378,7 +382,9 @@ class Walk:
         """The table's evaluation for this walk (made once)."""
         found = self.evals.get((p, table.id))
         if found is None:
-            found = self.evals[(p, table.id)] = TableEval(table, self.matchers[p])
+            found = self.evals[(p, table.id)] = TableEval(
+                table, self.matchers[p], winners=self.winners
+            )
         return found
 
     def _stage_needs(self, p: int, table: CompiledTable) -> set[Column]:
@@ -427,6 +433,14 @@ class Walk:
                     self.shadowed[k] = (winner, WalkClass(cls.weight, cls.assignment, cls.cost))
                 else:
                     seen[1].offer(cls.weight, cls.assignment, cls.cost)
+
+    def unfired(self) -> bool:
+        """Whether a rule of a first-match table the walk visited never fired."""
+        return any(
+            ev.table.combine is Combine.FIRST and (p, ev.table.id, rule.index) not in self.fired
+            for (p, _), ev in self.evals.items()
+            for rule in ev.table.rules
+        )
 
     def total(self) -> int:
         """How many incidents of the discretised space the walk covered."""
