@@ -30,9 +30,13 @@ def diff_policies(
     """Which decisions change from ``old`` to ``new``, over the space both policies span.
 
     Transitions are counted per (old, new) pair of actions, authorities and rollback types,
-    each with its smallest example incident. When part of the space cannot be compared (the
-    walk would hold more than ``max_classes`` classes, or a fact cannot be enumerated), the
-    report has an ``incomplete`` finding (so it counts as changed). ``exhaustive`` keeps every
+    each with its smallest example incident. The tables of one id in both policies are walked
+    together (:func:`.schedule.joint_order`), so a gap or overlap either policy has is counted
+    over the facts both policies' tables read up to that table, as ``verify`` counts it when
+    the two read the same facts; an incident either policy cannot decide is in no transition.
+    When part of the space cannot be compared (the walk would hold more than ``max_classes``
+    classes, or a fact cannot be enumerated), the report has an ``incomplete`` finding (so it
+    counts as changed). ``exhaustive`` keeps every
     value of a number a table makes apart and walks each policy's tables in its own order, one
     at a time (the first walk, for comparison).
     """
