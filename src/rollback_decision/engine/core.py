@@ -14,7 +14,7 @@ from typing import Any
 
 from rollback_decision._models import built, every_field
 from rollback_decision.decision import Action, Decision, RationaleStep
-from rollback_decision.engine.rationale import rationale
+from rollback_decision.engine.rationale import RATIONALE, rationale
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
@@ -128,7 +128,11 @@ def _action_facts(policy: Policy) -> _ActionFacts:
 
 
 def _action(policy: Policy, value: Any) -> tuple[Action, bool, tuple[str, ...]]:
-    found = policy.runtime.once("decision.actions", _action_facts, policy).get(value)
+    runtime = policy.runtime
+    actions: _ActionFacts = runtime.compiled.get("decision.actions") or runtime.once(
+        "decision.actions", _action_facts, policy
+    )
+    found = actions.get(value)
     if found is None:  # not an action of this policy: as Action() and the policy refuse it
         action = Action(value)
         found = (action, policy.actions[action].reports_rollback_type, ())
@@ -187,5 +191,6 @@ def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision
         if policy.plan is not None
         else _own(_NO_PLAN)
     )
-    steps = rationale(policy).steps(facts, fired, action[2], remember=remember)
+    explain = policy.runtime.compiled.get(RATIONALE) or rationale(policy)
+    steps = explain.steps(facts, fired, action[2], remember=remember)
     return _decision(policy, facts, steps, parts, action)

@@ -153,7 +153,7 @@ class PlanCatalogue:
         key = tuple(procedure_ids)
         if runtime is None:
             return list(self._merge(key, None))
-        merged = runtime.memo("plan.merged")
+        merged = runtime.memos["plan.merged"]
         found: tuple[PlanStep, ...] | None = merged.reader(key)
         if found is None:
             found = merged.put(key, self._merge(key, runtime))
@@ -172,7 +172,7 @@ class PlanCatalogue:
             numbered = None
         else:
             # A step keeps its number in many plans: each numbered step is built once.
-            memo = runtime.memo("plan.steps")
+            memo = runtime.memos["plan.steps"]
             numbered, put = memo.reader, memo.put
         out: list[PlanStep] = []
         append = out.append
@@ -217,7 +217,7 @@ class PlanCatalogue:
         if runtime is None:
             return _warning(wid, section, text, fact_or_parameter(facts, self.parameters))
         key = (wid, *map(facts.get, text.template.names))  # as a communication's key
-        memo = runtime.memo("plan.warnings")
+        memo = runtime.memos["plan.warnings"]
         found: DecisionWarning | None = memo.reader(key)
         if found is None:
             value = fact_or_parameter(facts, self.parameters)
