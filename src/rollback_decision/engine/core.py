@@ -38,14 +38,6 @@ Matcher = Callable[[CompiledTable, Mapping[str, Any]], Sequence[int]]
 Trace = tuple[dict[str, Any], dict[str, tuple[int, ...]]]
 
 
-def incident_facts(incident: Incident) -> dict[str, Any]:
-    """The facts rules read: the incident's fields with ``change`` flattened beside them.
-
-    Lists become tuples: every fact is hashable, like the derived facts tables compute.
-    """
-    return _read_facts(incident)
-
-
 def _facts_reader() -> Callable[[Incident], dict[str, Any]]:
     """``incident_facts`` as generated code: a copy of a dict of every fact, filled in."""
     ns = Namespace()
@@ -72,7 +64,13 @@ def _facts_reader() -> Callable[[Incident], dict[str, Any]]:
     return reader
 
 
-_read_facts = _facts_reader()
+#: The facts rules read (``incident_facts(incident)``): the incident's fields with ``change``
+#: flattened beside them. Lists become tuples: every fact is hashable, like the derived facts
+#: tables compute. Generated code itself (decide calls it: no Python frame around it).
+incident_facts: Callable[[Incident], dict[str, Any]] = _facts_reader()
+incident_facts.__doc__ = """The facts rules read: the incident's fields with ``change`` flattened
+beside them. Lists become tuples: every fact is hashable, like the derived facts tables
+compute."""
 
 
 def run(policy: Policy, incident: Incident, matcher: Matcher) -> Trace:
@@ -120,6 +118,11 @@ def decision_roots(policy: Policy, action: Action) -> tuple[str, ...]:
 _ActionFacts = Mapping[Any, tuple[Action, bool, tuple[str, ...]]]
 
 
+#: The name the runtime keeps a policy's _ActionFacts by.
+_ACTIONS = "decision.actions"
+_NO_ACTIONS: _ActionFacts = MappingProxyType({})
+
+
 def _action_facts(policy: Policy) -> _ActionFacts:
     return {
         action.value: (action, spec.reports_rollback_type, decision_roots(policy, action))
@@ -129,8 +132,8 @@ def _action_facts(policy: Policy) -> _ActionFacts:
 
 def _action(policy: Policy, value: Any) -> tuple[Action, bool, tuple[str, ...]]:
     runtime = policy.runtime
-    actions: _ActionFacts = runtime.compiled.get("decision.actions") or runtime.once(
-        "decision.actions", _action_facts, policy
+    actions: _ActionFacts = runtime.compiled.get(_ACTIONS) or runtime.once(
+        _ACTIONS, _action_facts, policy
     )
     found = actions.get(value)
     if found is None:  # not an action of this policy: as Action() and the policy refuse it
@@ -185,7 +188,9 @@ def _decision(
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:
     """The complete Decision of a run: rationale, plan, checklists and communication."""
     facts, fired = trace
-    action = _action(policy, facts["action"])
+    # (_action's hot path, without a frame of its own)
+    actions: _ActionFacts = policy.runtime.compiled.get(_ACTIONS) or _NO_ACTIONS
+    action = actions.get(facts["action"]) or _action(policy, facts["action"])
     parts = (
         policy.plan.expand(facts, policy.runtime if remember else None)
         if policy.plan is not None

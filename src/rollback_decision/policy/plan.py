@@ -198,8 +198,11 @@ class PlanCatalogue:
         """
         get = facts.get
         warnings: Sequence[str] = get("plan_warnings") or ()
+        procedures = tuple(get("plan_procedures") or ())
+        # (the hot path of plan(): a remembered merge, without a frame of its own)
+        merged = runtime.memos["plan.merged"].reader(procedures) if runtime is not None else None
         return {
-            "plan": self.plan(get("plan_procedures") or (), runtime),
+            "plan": list(merged) if merged is not None else self.plan(procedures, runtime),
             "checklists": list(map(self.checklists.__getitem__, get("plan_checklists") or ())),
             "monitoring": list(map(self.monitoring.__getitem__, get("plan_monitoring") or ())),
             "warnings": [self._warning(wid, facts, runtime) for wid in warnings]
