@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Generic, TypeVar
 
 __all__ = ["DEFAULT_LIMIT", "Memo", "Runtime"]
@@ -72,36 +72,56 @@ class Memo(Generic[K, V]):
         return f"<Memo {self.name} {len(self._data)}/{self.limit}>"
 
 
+class _Memos(dict[str, Memo[Any, Any]]):
+    """A runtime's memos by name; subscripting makes a missing one (``DEFAULT_LIMIT``)."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__()
+        self._lock = lock
+
+    def make(self, name: str, limit: int) -> Memo[Any, Any]:
+        with self._lock:
+            found = self.get(name)
+            if found is None:
+                found = self[name] = Memo(name, limit)
+        return found
+
+    def __missing__(self, name: str) -> Memo[Any, Any]:
+        return self.make(name, DEFAULT_LIMIT)
+
+
 class Runtime:
     """The memos of one policy, by name; created when the policy is compiled."""
 
     def __init__(self) -> None:
-        self._memos: dict[str, Memo[Any, Any]] = {}
-        self._compiled: dict[str, Any] = {}
         # Re-entrant: making compiled state (once) may ask for memos.
         self._lock = threading.RLock()
+        self._memos = _Memos(self._lock)
+        #: every memo by name, for hot paths: ``runtime.memos[name]`` is :meth:`memo` with the
+        #: default limit as one dictionary subscript (no Python frame once the memo exists)
+        self.memos: Mapping[str, Memo[Any, Any]] = self._memos
+        self._compiled: dict[str, Any] = {}
+        #: what :meth:`once` made, by name, for hot paths to read (``compiled.get(name)``, then
+        #: :meth:`once` if None); never written outside :meth:`once`
+        self.compiled: Mapping[str, Any] = self._compiled
 
     def memo(self, name: str, limit: int = DEFAULT_LIMIT) -> Memo[Any, Any]:
         """The memo called ``name`` (made on first use, with ``limit`` entries at most)."""
         found = self._memos.get(name)
-        if found is None:
-            with self._lock:
-                found = self._memos.get(name)
-                if found is None:
-                    found = self._memos[name] = Memo(name, limit)
-        return found
+        return found if found is not None else self._memos.make(name, limit)
 
     def once(self, name: str, make: Callable[..., V], *args: Any) -> V:
         """Compiled state made once per policy (a generated pipeline, a ruleset) and kept for
         the policy's life: it is part of the policy, not a memory of incidents, so
         :meth:`clear` keeps it. ``make(*args)`` makes it (hot paths pass a module function
         and its arguments rather than a new closure per call)."""
-        found: V | None = self._compiled.get(name)
+        compiled = self._compiled
+        found: V | None = compiled.get(name)
         if found is None:
             with self._lock:
-                found = self._compiled.get(name)
+                found = compiled.get(name)
                 if found is None:
-                    found = self._compiled[name] = make(*args)
+                    found = compiled[name] = make(*args)
         return found
 
     def clear(self) -> None:

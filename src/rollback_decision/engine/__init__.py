@@ -56,13 +56,14 @@ def decide(
     values = incident_facts(facts)
     memo = key = None
     if remember:
-        memo = chosen.runtime.memo(_MEMOS.get(engine) or f"decisions.{engine}")
+        memo = chosen.runtime.memos[_MEMOS.get(engine) or f"decisions.{engine}"]
         key = tuple(values.values())  # every fact, hashable
         found: Decision | None = memo.reader(key)
         if found is not None:
             return found
     if engine == "native":
-        trace = native.pipeline(chosen).run(values, remember=remember)
+        pipeline = chosen.runtime.compiled.get(native.PIPELINE) or native.pipeline(chosen)
+        trace = pipeline.run(values, remember=remember)
     else:
         trace = run(chosen, facts, matcher_for(engine, chosen))
     decision = assemble(chosen, trace, remember=remember)

@@ -14,7 +14,7 @@ from typing import Any
 
 from rollback_decision._models import built, every_field
 from rollback_decision.decision import Action, Decision, RationaleStep
-from rollback_decision.engine.rationale import rationale
+from rollback_decision.engine.rationale import RATIONALE, rationale
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
@@ -36,14 +36,6 @@ __all__ = [
 Matcher = Callable[[CompiledTable, Mapping[str, Any]], Sequence[int]]
 #: The facts after every table, and the indexes of the rules each table fired.
 Trace = tuple[dict[str, Any], dict[str, tuple[int, ...]]]
-
-
-def incident_facts(incident: Incident) -> dict[str, Any]:
-    """The facts rules read: the incident's fields with ``change`` flattened beside them.
-
-    Lists become tuples: every fact is hashable, like the derived facts tables compute.
-    """
-    return _read_facts(incident)
 
 
 def _facts_reader() -> Callable[[Incident], dict[str, Any]]:
@@ -72,7 +64,13 @@ def _facts_reader() -> Callable[[Incident], dict[str, Any]]:
     return reader
 
 
-_read_facts = _facts_reader()
+#: The facts rules read (``incident_facts(incident)``): the incident's fields with ``change``
+#: flattened beside them. Lists become tuples: every fact is hashable, like the derived facts
+#: tables compute. Generated code itself (decide calls it: no Python frame around it).
+incident_facts: Callable[[Incident], dict[str, Any]] = _facts_reader()
+incident_facts.__doc__ = """The facts rules read: the incident's fields with ``change`` flattened
+beside them. Lists become tuples: every fact is hashable, like the derived facts tables
+compute."""
 
 
 def run(policy: Policy, incident: Incident, matcher: Matcher) -> Trace:
@@ -120,6 +118,11 @@ def decision_roots(policy: Policy, action: Action) -> tuple[str, ...]:
 _ActionFacts = Mapping[Any, tuple[Action, bool, tuple[str, ...]]]
 
 
+#: The name the runtime keeps a policy's _ActionFacts by.
+_ACTIONS = "decision.actions"
+_NO_ACTIONS: _ActionFacts = MappingProxyType({})
+
+
 def _action_facts(policy: Policy) -> _ActionFacts:
     return {
         action.value: (action, spec.reports_rollback_type, decision_roots(policy, action))
@@ -128,7 +131,11 @@ def _action_facts(policy: Policy) -> _ActionFacts:
 
 
 def _action(policy: Policy, value: Any) -> tuple[Action, bool, tuple[str, ...]]:
-    found = policy.runtime.once("decision.actions", _action_facts, policy).get(value)
+    runtime = policy.runtime
+    actions: _ActionFacts = runtime.compiled.get(_ACTIONS) or runtime.once(
+        _ACTIONS, _action_facts, policy
+    )
+    found = actions.get(value)
     if found is None:  # not an action of this policy: as Action() and the policy refuse it
         action = Action(value)
         found = (action, policy.actions[action].reports_rollback_type, ())
@@ -181,11 +188,14 @@ def _decision(
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:
     """The complete Decision of a run: rationale, plan, checklists and communication."""
     facts, fired = trace
-    action = _action(policy, facts["action"])
+    # (_action's hot path, without a frame of its own)
+    actions: _ActionFacts = policy.runtime.compiled.get(_ACTIONS) or _NO_ACTIONS
+    action = actions.get(facts["action"]) or _action(policy, facts["action"])
     parts = (
         policy.plan.expand(facts, policy.runtime if remember else None)
         if policy.plan is not None
         else _own(_NO_PLAN)
     )
-    steps = rationale(policy).steps(facts, fired, action[2], remember=remember)
+    explain = policy.runtime.compiled.get(RATIONALE) or rationale(policy)
+    steps = explain.steps(facts, fired, action[2], remember=remember)
     return _decision(policy, facts, steps, parts, action)

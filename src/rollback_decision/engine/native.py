@@ -30,7 +30,7 @@ from rollback_decision.policy.semantics import (
     table_source,
 )
 
-__all__ = ["Pipeline", "match", "matcher", "pipeline"]
+__all__ = ["PIPELINE", "Pipeline", "match", "matcher", "pipeline"]
 
 
 def match(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]:
@@ -133,9 +133,13 @@ class Pipeline:
         return memo.put(mask, found) if memo is not None else found
 
 
+#: The name :func:`pipeline` keeps it by in the runtime (hot paths read ``compiled`` first).
+PIPELINE = "native.pipeline"
+
+
 def pipeline(policy: Policy) -> Pipeline:
     """The policy's compiled pipeline (made once, kept by the policy's runtime)."""
-    return policy.runtime.once("native.pipeline", Pipeline, policy)
+    return policy.runtime.once(PIPELINE, Pipeline, policy)
 
 
 class _Counting:

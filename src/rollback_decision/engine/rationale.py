@@ -23,7 +23,7 @@ from rollback_decision.policy.compiler import text_getter
 from rollback_decision.policy.semantics import Combine
 from rollback_decision.policy.templates import Template
 
-__all__ = ["Rationale", "rationale"]
+__all__ = ["RATIONALE", "Rationale", "rationale"]
 
 #: The field names the rationale steps built here share (see rollback_decision._models).
 _EVERY_FIELD = every_field(RationaleStep)
@@ -237,6 +237,10 @@ _NOTHING: Mapping[Any, RationaleStep] = MappingProxyType({})
 _FORGET: _ReadPut = (_NOTHING.get, _keep)
 
 
+#: The name :func:`rationale` keeps it by in the runtime (hot paths read ``compiled`` first).
+RATIONALE = "rationale"
+
+
 def rationale(policy: Policy) -> Rationale:
     """The policy's compiled rationale plan (made once, kept by the policy's runtime)."""
-    return policy.runtime.once("rationale", Rationale, policy)
+    return policy.runtime.once(RATIONALE, Rationale, policy)

@@ -153,7 +153,7 @@ class PlanCatalogue:
         key = tuple(procedure_ids)
         if runtime is None:
             return list(self._merge(key, None))
-        merged = runtime.memo("plan.merged")
+        merged = runtime.memos["plan.merged"]
         found: tuple[PlanStep, ...] | None = merged.reader(key)
         if found is None:
             found = merged.put(key, self._merge(key, runtime))
@@ -172,7 +172,7 @@ class PlanCatalogue:
             numbered = None
         else:
             # A step keeps its number in many plans: each numbered step is built once.
-            memo = runtime.memo("plan.steps")
+            memo = runtime.memos["plan.steps"]
             numbered, put = memo.reader, memo.put
         out: list[PlanStep] = []
         append = out.append
@@ -198,8 +198,11 @@ class PlanCatalogue:
         """
         get = facts.get
         warnings: Sequence[str] = get("plan_warnings") or ()
+        procedures = tuple(get("plan_procedures") or ())
+        # (the hot path of plan(): a remembered merge, without a frame of its own)
+        merged = runtime.memos["plan.merged"].reader(procedures) if runtime is not None else None
         return {
-            "plan": self.plan(get("plan_procedures") or (), runtime),
+            "plan": list(merged) if merged is not None else self.plan(procedures, runtime),
             "checklists": list(map(self.checklists.__getitem__, get("plan_checklists") or ())),
             "monitoring": list(map(self.monitoring.__getitem__, get("plan_monitoring") or ())),
             "warnings": [self._warning(wid, facts, runtime) for wid in warnings]
@@ -217,7 +220,7 @@ class PlanCatalogue:
         if runtime is None:
             return _warning(wid, section, text, fact_or_parameter(facts, self.parameters))
         key = (wid, *map(facts.get, text.template.names))  # as a communication's key
-        memo = runtime.memo("plan.warnings")
+        memo = runtime.memos["plan.warnings"]
         found: DecisionWarning | None = memo.reader(key)
         if found is None:
             value = fact_or_parameter(facts, self.parameters)

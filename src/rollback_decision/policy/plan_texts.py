@@ -97,13 +97,13 @@ def communication(
         post_mortems,
         *map(get, chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
     )
-    memo = runtime.memo("plan.communication")
+    memo = runtime.memos["plan.communication"]
     found: Communication | None = memo.reader(key)
     if found is None:
         value = fact_or_parameter(facts, catalogue.parameters)
         # Many communications share a message with the same values, and many messages a
         # text (a subject may name what the text does not): each is made once.
-        rendered, texts = runtime.memo("plan.messages"), runtime.memo("plan.texts")
+        rendered, texts = runtime.memos["plan.messages"], runtime.memos["plan.texts"]
 
         def text(t: PlanText) -> str:
             if t.template is None:
