@@ -8,6 +8,7 @@ from typing import Any
 from rollback_decision.decision import Action
 from rollback_decision.policy import Policy
 from rollback_decision.verify.classes import MAX_CLASSES, WalkClass, WalkLimit
+from rollback_decision.verify.collector import pausing
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.incidents import minimal_mapping
@@ -19,6 +20,7 @@ from rollback_decision.verify.walk import Walk
 __all__ = ["diff_policies"]
 
 
+@pausing
 def diff_policies(
     old: Policy,
     new: Policy,

@@ -11,6 +11,7 @@ from rollback_decision.invariants import INVARIANTS, Invariant
 from rollback_decision.policy import Policy, default_policy
 from rollback_decision.verify.along import AlongChecks, AlongUnavailable
 from rollback_decision.verify.classes import MAX_CLASSES, WalkLimit
+from rollback_decision.verify.collector import pausing
 from rollback_decision.verify.domains import FactSpace, outside_cuts, table_needs
 from rollback_decision.verify.findings import incomplete, structural, unenumerable
 from rollback_decision.verify.invariants_check import check_invariants
@@ -34,6 +35,7 @@ def resolve_engine(engine: EngineChoice, policy: Policy) -> tuple[str, Matcher |
     return engine, matcher_for(engine, policy)
 
 
+@pausing
 def verify_policy(
     policy: Policy | None = None,
     *,
