@@ -42,7 +42,7 @@ class Plan:
     see :class:`Steps`)."""
 
     evaluated: int
-    #: per table of the stage (see :class:`Member`)
+    #: per table of the stage (see :class:`Member`); emptied once added up (:class:`.stage.Settle`)
     results: list[list[tuple[Outcome, int, int, int, Assignment]]]
     tails: list[tuple[tuple[Any, ...], int, int, int, Assignment]]
     #: when asked for: each segment that got a decision, in order (first point, points, result

@@ -25,12 +25,12 @@ from rollback_decision.verify.tables import TableEval
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.verify.walk import Walk
 
-__all__ = ["Used", "fuse", "held_by", "members_of", "settle"]
+__all__ = ["Settle", "Used", "fuse", "members_of"]
 
 Key = tuple[Any, ...]
 
-#: Per plan used by a stage, in the order of its first class: the plan, the weight of its
-#: classes, and the first of them with the fewest non-default facts (cost, position, pairs).
+#: Per plan of a stage: the weight of its classes, the first of them with the fewest
+#: non-default facts (cost, position, pairs), and how many of them are still to come.
 Used = list[Any]
 
 
@@ -138,15 +138,23 @@ def members_of(
     return members, lambda key: tuple([sign(key) for sign in signatures]), exact
 
 
-def settle(walk: Walk, members: Sequence[Member], used: dict[int, Used]) -> None:
-    """Add the results of a stage's plans (``used``) to the walk's findings: per table and
-    distinct result, the weight of the incidents that got it and the first of them (in walk
-    order) with the fewest non-default facts; the rules that fired, and the gaps, overlaps
-    and shadowed rules the results show."""
-    for k, member in enumerate(members):
-        best: dict[int, list[Any]] = {}
-        for plan, weight, cost, first, assignment in used.values():
-            for result, count, extra, order, pairs in plan.results[k]:
+class Settle:
+    """What a stage's results add to the walk's findings, added up plan by plan: per table
+    and distinct result, the weight of the incidents that got it and the first of them (in
+    walk order) with the fewest non-default facts; then (:meth:`finish`) the rules that
+    fired, and the gaps, overlaps and shadowed rules the results show."""
+
+    def __init__(self, walk: Walk, members: Sequence[Member]) -> None:
+        self.walk = walk
+        self.members = members
+        self.best: list[dict[int, list[Any]]] = [{} for _ in members]
+
+    def add(self, plan: Plan, used: Used) -> None:
+        """Add ``plan``'s results, for its classes ``used`` (weight, cost, position of the
+        first smallest, its pairs), and drop them from the plan."""
+        weight, cost, first, assignment = used[:4]
+        for best, results in zip(self.best, plan.results, strict=True):
+            for result, count, extra, order, pairs in results:
                 rank = (cost + extra, first, order)
                 seen = best.get(id(result))
                 if seen is None:
@@ -155,10 +163,13 @@ def settle(walk: Walk, members: Sequence[Member], used: dict[int, Used]) -> None
                     seen[1] += weight * count
                     if rank < seen[2]:
                         seen[2:] = [rank, assignment, pairs]
-        table = member.ev.table
-        for result, weight, rank, assignment, pairs in best.values():
-            group = WalkClass(weight, (*assignment, *pairs), rank[0])
-            _count(walk, member.p, table, result, group)
+        plan.results = []
+
+    def finish(self) -> None:
+        for member, best in zip(self.members, self.best, strict=True):
+            for result, weight, rank, assignment, pairs in best.values():
+                group = WalkClass(weight, (*assignment, *pairs), rank[0])
+                _count(self.walk, member.p, member.ev.table, result, group)
 
 
 def _count(walk: Walk, p: int, table: CompiledTable, result: Outcome, group: WalkClass) -> None:
@@ -167,8 +178,3 @@ def _count(walk: Walk, p: int, table: CompiledTable, result: Outcome, group: Wal
         walk.fired[k] = walk.fired.get(k, 0) + group.weight
     if table.combine is not Combine.COLLECT and (result.values is None or len(result.matches) > 1):
         walk.record(p, table, result, group)
-
-
-def held_by(plan: Plan) -> int:
-    """How many results and tails ``plan`` holds until its stage is done."""
-    return sum(map(len, plan.results)) + len(plan.tails)

@@ -45,7 +45,7 @@ from rollback_decision.verify.numbers import (
 )
 from rollback_decision.verify.runs import Plan, Steps, plan_table
 from rollback_decision.verify.schedule import joint_order, stages_of, walk_order
-from rollback_decision.verify.stage import Used, fuse, held_by, members_of, settle
+from rollback_decision.verify.stage import Settle, Used, fuse, members_of
 from rollback_decision.verify.tables import TableEval
 
 __all__ = ["Walk"]
@@ -213,50 +213,61 @@ class Walk:
             ]
             project = getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
-            plans: dict[tuple[Any, ...], Plan] = {}
-            used: dict[int, Used] = {}
+            # Per class, what its plan depends on; per plan, in the order of its first class:
+            # the weight of its classes, the first of them with the fewest non-default facts
+            # (cost, position, pairs) and how many of them are still to come. Known before
+            # any plan is made, so that a plan's results are added up as it is made and
+            # dropped, and the plan itself once its last class is done: a table with many
+            # rules along a number has hundreds of results per plan.
+            sigs: list[Any] = []
+            used: dict[Any, Used] = {}
+            by_values: dict[tuple[Any, ...], Any] = {}
+            for position_of_class, (key, cls) in enumerate(states.items()):
+                values = exact(key)
+                sig = by_values.get(values)
+                if sig is None:
+                    sig = by_values[values] = sign(key)
+                sigs.append(sig)
+                seen_plan = used.get(sig)
+                if seen_plan is None:
+                    used[sig] = [cls.weight, cls.cost, position_of_class, cls.assignment, 1]
+                else:
+                    seen_plan[0] += cls.weight
+                    seen_plan[4] += 1
+                    if cls.cost < seen_plan[1]:
+                        seen_plan[1:4] = [cls.cost, position_of_class, cls.assignment]
+            del by_values
+            results = Settle(self, members)
+            plans: dict[Any, Plan] = {}
             evaluated = held = 0
             # per list of combinations: what its points have in common (see plan_table)
             steps: dict[tuple[int, int], Steps] = {}
-            # the plan of each class's exact values, then of its signature
-            by_values: dict[tuple[Any, ...], Plan] = {}
-            for position_of_class, (key, cls) in enumerate(states.items()):
-                values = exact(key)
-                plan = by_values.get(values)
+            for sig, (key, cls) in zip(sigs, states.items(), strict=True):
+                plan = plans.get(sig)
                 if plan is None:
-                    sig = sign(key)
-                    plan = plans.get(sig)
-                    if plan is None:
-                        plan = plans[sig] = plan_table(
-                            key,
-                            domains,
-                            members,
-                            run_name,
-                            run_at,
-                            related,
-                            readers,
-                            steps,
-                            sweep,
-                            visit is not None,
-                        )
-                        evaluated += plan.evaluated
-                        held += held_by(plan)
-                        if held > self.max_classes:
-                            # each plan holds its results and tails until the stage is done
-                            raise WalkLimit(table.id, self.max_classes, "results of one table")
-                        if evaluated > self.max_evaluations:
-                            raise WalkLimit(table.id, self.max_evaluations, "table evaluations")
-                    by_values[values] = plan
+                    plan = plans[sig] = plan_table(
+                        key,
+                        domains,
+                        members,
+                        run_name,
+                        run_at,
+                        related,
+                        readers,
+                        steps,
+                        sweep,
+                        visit is not None,
+                    )
+                    evaluated += plan.evaluated
+                    held += len(plan.tails)
+                    if held > self.max_classes:
+                        # the plans of classes still to come hold their tails
+                        raise WalkLimit(table.id, self.max_classes, "results of one table")
+                    if evaluated > self.max_evaluations:
+                        raise WalkLimit(table.id, self.max_evaluations, "table evaluations")
+                    results.add(plan, used[sig])
                 if visit is not None:
                     visit(key, cls, plan)
                 weight, cost = cls.weight, cls.cost
-                seen_plan = used.get(id(plan))
-                if seen_plan is None:
-                    used[id(plan)] = [plan, weight, cost, position_of_class, cls.assignment]
-                else:
-                    seen_plan[1] += weight
-                    if cost < seen_plan[2]:
-                        seen_plan[2:] = [cost, position_of_class, cls.assignment]
                 # Tails that end up in one class: their count, and the first smallest member.
                 pending: dict[tuple[Any, ...], list[Any]] = {}
                 for tail, count, extra, order, pairs in plan.tails:
@@ -281,8 +292,14 @@ class Walk:
                         if cost + extra < existing.cost:
                             existing.assignment = (*cls.assignment, *pairs)
                             existing.cost = cost + extra
+                left = used[sig]
+                left[4] -= 1
+                if not left[4]:  # the plan's last class
+                    del plans[sig]
+                    held -= len(plan.tails)
+                    plan.points = None
             self.evaluated += evaluated
-            settle(self, members, used)
+            results.finish()
             dropped = len(keep_idx) < len(columns)
             columns = [columns[i] for i in keep_idx]
             states = self._collapse(out, columns, stages[after:], needs[after:])
