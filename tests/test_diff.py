@@ -149,3 +149,39 @@ def test_a_diff_past_its_limit_says_incomplete_and_counts_as_changed(policy: Pol
     assert report.changed
     assert [f.kind for f in report.findings] == ["incomplete"]
     assert "INCOMPLETE" in report.render_text()
+
+
+def test_diff_and_verify_pause_the_garbage_collector_and_restore_it(policy: Policy) -> None:
+    """A walk's millions of objects make no cycles, so the cyclic collector is paused while
+    ``verify`` or ``diff`` runs; nested pauses share it, and the outermost one restores what
+    it found (on stays on, off stays off)."""
+    import gc
+
+    from rollback_decision.verify.collector import paused
+
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+        with paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    seen: list[bool] = []
+
+    def fail() -> None:
+        with paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail()
+    assert seen == [False]
+    assert gc.isenabled()
+    diff_policies(policy, policy)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        diff_policies(policy, policy)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -148,16 +148,22 @@ class AlongChecks:
         lines: dict[tuple[Any, ...], tuple[list[Any], list[Decision], list[tuple[int, int]]]] = {}
         # per result of the table: the decision it makes with the class's fields
         decided: dict[int, Decision] = {}
-        assert plan.points is not None, "the plan was made without its points"
-        for order, count, result in plan.points:
-            decision = decided.get(id(result))
-            if decision is None:
-                facts = {**given, **dict(zip(outputs, result.values or (), strict=True))}
-                decision = decided[id(result)] = light_decision(self.policy, facts, self.decisions)
+        points = plan.points
+        assert points is not None, "the plan was made without its points"
+        for result in {id(r): r for _, _, r in points}.values():
+            facts = {**given, **dict(zip(outputs, result.values or (), strict=True))}
+            decided[id(result)] = light_decision(self.policy, facts, self.decisions)
+        if at == 0 and points:  # the number is the only local input: one line
+            lines[()] = (
+                [combos[order][0][0] for order, _, _ in points],
+                [decided[id(result)] for _, _, result in points],
+                [(order, count) for order, count, _ in points],
+            )
+        for order, count, result in points if at else ():
             combo = combos[order][0]
             line = lines.setdefault(combo[:at], ([], [], []))
             line[0].append(combo[at])
-            line[1].append(decision)
+            line[1].append(decided[id(result)])
             line[2].append((order, count))
         failing: list[tuple[str, int, int]] = []
         for values, decisions, segments in lines.values():

@@ -9,7 +9,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rollback_decision.policy import CompiledTable
@@ -184,6 +184,11 @@ class Steps:
     lows: list[Any]
     highs: list[Any]
     singles: list[tuple[int, int]] | None = None
+    #: the rules whose answer changes somewhere along the list (the OR of ``diffs``)
+    changing: int = 0
+    #: :meth:`starts` remembered: the soft starts per standing rules that change, per cut
+    by_rules: dict[int, list[int]] = field(default_factory=dict)
+    by_cut: dict[Any, list[int]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -226,6 +231,7 @@ class Steps:
             else:
                 steps.soft.append(i)
                 steps.diffs.append(accepted[i] ^ accepted[i - 1])
+                steps.changing |= steps.diffs[-1]
                 steps.lows.append(before[1])
                 steps.highs.append(value)
             before = (here, value)
@@ -242,17 +248,25 @@ class Steps:
 
     def starts(self, fixed: int, cuts: Sequence[float]) -> set[int]:
         """Where the segments of a class whose rules standing are ``fixed`` and whose numbers
-        are ``cuts`` start."""
+        are ``cuts`` start (remembered by the standing rules whose answer changes along the
+        list, and by cut: the classes of one list often share both)."""
         starts = set(self.hard)
-        starts.update([i for i, d in zip(self.soft, self.diffs, strict=True) if d & fixed])
+        changing = fixed & self.changing
+        by_rules = self.by_rules.get(changing)
+        if by_rules is None:
+            by_rules = self.by_rules[changing] = [
+                i for i, d in zip(self.soft, self.diffs, strict=True) if d & changing
+            ]
+        starts.update(by_rules)
         for cut in cuts:
-            starts.update(
-                [
+            by_cut = self.by_cut.get(cut)
+            if by_cut is None:
+                by_cut = self.by_cut[cut] = [
                     i
                     for i, low, high in zip(self.soft, self.lows, self.highs, strict=True)
                     if low <= cut <= high
                 ]
-            )
+            starts.update(by_cut)
         return starts
 
 
