@@ -25,7 +25,7 @@ from rollback_decision.verify.tables import TableEval
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.verify.walk import Walk
 
-__all__ = ["Settle", "Used", "fuse", "members_of"]
+__all__ = ["Settle", "Used", "fuse", "members_of", "tally"]
 
 Key = tuple[Any, ...]
 
@@ -136,6 +136,36 @@ def members_of(
     if len(signatures) == 1:
         return members, signatures[0], exact
     return members, lambda key: tuple([sign(key) for sign in signatures]), exact
+
+
+def tally(
+    states: Mapping[Key, WalkClass],
+    exact: Callable[[Key], Key],
+    sign: Callable[[Key], Any],
+) -> tuple[list[Any], dict[Any, Used]]:
+    """Per class of ``states``, what its plan depends on (its signature, remembered by its
+    ``exact`` values); per plan, in the order of its first class, what :data:`Used` holds.
+    Known before any plan is made, so that a plan's results are added up as it is made and
+    dropped, and the plan itself once its last class is done: a table with many rules along
+    a number has hundreds of results per plan."""
+    sigs: list[Any] = []
+    used: dict[Any, Used] = {}
+    by_values: dict[Key, Any] = {}
+    for position, (key, cls) in enumerate(states.items()):
+        values = exact(key)
+        sig = by_values.get(values)
+        if sig is None:
+            sig = by_values[values] = sign(key)
+        sigs.append(sig)
+        seen = used.get(sig)
+        if seen is None:
+            used[sig] = [cls.weight, cls.cost, position, cls.assignment, 1]
+        else:
+            seen[0] += cls.weight
+            seen[4] += 1
+            if cls.cost < seen[1]:
+                seen[1:4] = [cls.cost, position, cls.assignment]
+    return sigs, used
 
 
 class Settle:

@@ -45,7 +45,7 @@ from rollback_decision.verify.numbers import (
 )
 from rollback_decision.verify.runs import Plan, Steps, plan_table
 from rollback_decision.verify.schedule import joint_order, stages_of, walk_order
-from rollback_decision.verify.stage import Settle, Used, fuse, members_of
+from rollback_decision.verify.stage import Settle, fuse, members_of, tally
 from rollback_decision.verify.tables import TableEval
 
 __all__ = ["Walk"]
@@ -213,30 +213,7 @@ class Walk:
             ]
             project = getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
-            # Per class, what its plan depends on; per plan, in the order of its first class:
-            # the weight of its classes, the first of them with the fewest non-default facts
-            # (cost, position, pairs) and how many of them are still to come. Known before
-            # any plan is made, so that a plan's results are added up as it is made and
-            # dropped, and the plan itself once its last class is done: a table with many
-            # rules along a number has hundreds of results per plan.
-            sigs: list[Any] = []
-            used: dict[Any, Used] = {}
-            by_values: dict[tuple[Any, ...], Any] = {}
-            for position_of_class, (key, cls) in enumerate(states.items()):
-                values = exact(key)
-                sig = by_values.get(values)
-                if sig is None:
-                    sig = by_values[values] = sign(key)
-                sigs.append(sig)
-                seen_plan = used.get(sig)
-                if seen_plan is None:
-                    used[sig] = [cls.weight, cls.cost, position_of_class, cls.assignment, 1]
-                else:
-                    seen_plan[0] += cls.weight
-                    seen_plan[4] += 1
-                    if cls.cost < seen_plan[1]:
-                        seen_plan[1:4] = [cls.cost, position_of_class, cls.assignment]
-            del by_values
+            sigs, used = tally(states, exact, sign)
             results = Settle(self, members)
             plans: dict[Any, Plan] = {}
             evaluated = held = 0
