@@ -94,6 +94,11 @@ class _Table:
 _local = threading.local()
 
 
+#: How many times a ruleset is handed to durable-rules before its rejection is final (see
+#: :meth:`DurableRuleset.register`).
+REGISTER_ATTEMPTS = 2
+
+
 class DurableRuleset:
     """A policy compiled into one durable-rules ruleset, ready to match tables' rules."""
 
@@ -171,11 +176,18 @@ class DurableRuleset:
 
         host = durable._host()
         host.actions.update(self._actions)
-        try:
-            # set_rulesets deletes each rule's "run": hand it a copy.
-            host.set_rulesets({self.name: copy.deepcopy(self.definition)})
-        except Exception as exc:
-            raise DurableTranslationError(f"durable-rules rejected the ruleset: {exc}") from exc
+        for attempt in range(REGISTER_ATTEMPTS):
+            try:
+                # set_rulesets deletes each rule's "run": hand it a copy.
+                host.set_rulesets({self.name: copy.deepcopy(self.definition)})
+                break
+            except Exception as exc:
+                # durable-rules' C engine has rejected a ruleset it accepts on the next
+                # registration ("error code: 102", its JSON parse error) in a process that had
+                # registered other rulesets before; a failed creation registers nothing.
+                if attempt + 1 < REGISTER_ATTEMPTS and "error code: 102" in str(exc):
+                    continue
+                raise DurableTranslationError(f"durable-rules rejected the ruleset: {exc}") from exc
         self._host = host
         self._not_handled = durable._durable().MessageNotHandledException
 
