@@ -47,6 +47,7 @@ from rollback_decision.policy.loader import shipped_rules_dir
 from rollback_decision.policy.operators import OPERATORS
 from rollback_decision.policy.types import FactType
 from tests.compiled import table_of
+from tests.fresh_engine import decide_in_fresh_process
 from tests.scenario_table import load_scenarios, mismatches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,36 +138,12 @@ def test_both_engines_decide_the_whole_scenario_table_identically(policy: Policy
         # parse error of the ruleset text it was given) in a test worker that had registered
         # other policies' rulesets before, and accepted it in every fresh process: the
         # scenarios are then decided in a fresh interpreter, which must accept it.
-        decided = _durable_decisions_in_fresh_process(exc)
+        decided = decide_in_fresh_process([s.incident for s in SCENARIOS], "durable", exc)
     for scenario, theirs in zip(SCENARIOS, decided, strict=True):
         assert mismatches(scenario, theirs) == [], scenario.id
         assert theirs.model_dump(mode="json") == dump(scenario.incident, policy, "native"), (
             scenario.id
         )
-
-
-def _durable_decisions_in_fresh_process(cause: Exception) -> list[Decision]:
-    import json
-    import subprocess
-
-    script = (
-        "import json, sys\n"
-        "from rollback_decision import decide\n"
-        "incidents = json.load(sys.stdin)\n"
-        "print(json.dumps([decide(i, engine='durable').model_dump(mode='json')"
-        " for i in incidents]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps([s.incident for s in SCENARIOS]),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"durable-rules rejects the shipped policy: {cause}; afresh: {done.stderr}")
-    return [Decision.model_validate(d) for d in json.loads(done.stdout)]
 
 
 @needs_durable

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from ruamel.yaml import YAML
 from rollback_decision import Decision, Policy, PolicyError, decide, load_policy
 from rollback_decision.cli import main
 from rollback_decision.errors import EngineUnavailableError
+from tests.fresh_engine import decide_in_fresh_process
 
 # -- the scenario table ------------------------------------------------------------------------
 
@@ -68,22 +67,7 @@ def _decide(incident: dict[str, Any], policy: Policy, engine: str) -> Decision:
         # The same decision in a fresh interpreter tells a rejection that depends on what this
         # process ran before from one of the policy itself, and is checked like any other.
         assert policy.identity == load_policy().identity, "retried only for the shipped policy"
-        return _decide_in_fresh_process(incident, engine, exc)
-
-
-def _decide_in_fresh_process(incident: dict[str, Any], engine: str, cause: Exception) -> Decision:
-    command = ("decide", "-", "--format", "json", "--engine", engine)
-    done = subprocess.run(
-        [sys.executable, "-m", "rollback_decision.cli", *command],
-        input=json.dumps(incident),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"{engine} rejects the shipped policy: {cause}; afresh: {done.stderr}")
-    return Decision.model_validate_json(done.stdout)
+        return decide_in_fresh_process([incident], engine, exc)[0]
 
 
 def mismatches(expect: PlanExpectation, decision: Decision) -> list[str]:
