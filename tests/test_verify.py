@@ -20,7 +20,7 @@ from rollback_decision.invariants import authority_rank, check_incident, get_inv
 from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.conditions import Operand
 from rollback_decision.policy.conditions import Test as Check
-from rollback_decision.policy.semantics import Combine
+from rollback_decision.policy.semantics import Combine, outcome
 from rollback_decision.verify import Finding, VerifyReport, verify_policy
 from rollback_decision.verify.domains import FactSpace
 from rollback_decision.verify.incidents import incident_from_assignment
@@ -275,6 +275,33 @@ def test_a_nondeterministic_engine_is_caught_by_verify(policy: Policy) -> None:
     assert [f.subject for f in found] == ["invariant 'decision_is_deterministic'"]
     assert found[0].message == "deciding the same incident twice gave different decisions"
     assert found[0].count > 0
+
+
+def test_verify_decides_afresh_with_the_native_engines_own_pipeline(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The native engine's decisions come from its generated pipeline, not from the rule by
+    # rule matcher: a pipeline that forgets every other time what the last table collected
+    # must be caught by the determinism invariant.
+    last = policy.tables[-1]
+    assert last.combine is Combine.COLLECT
+    asked = itertools.count()
+    honest = native.Pipeline.run
+
+    def flaky(self: native.Pipeline, facts: dict[str, Any], *, remember: bool = True) -> Any:
+        facts, fired = honest(self, facts, remember=remember)
+        if not remember and next(asked) % 2:
+            empty = outcome(last, (), facts)
+            assert empty.values is not None
+            facts.update(zip(last.outputs, empty.values, strict=True))
+            fired = {**fired, last.id: ()}
+        return facts, fired
+
+    monkeypatch.setattr(native.Pipeline, "run", flaky)
+    report = verify_policy(policy)
+    found = [f for f in report.findings if f.kind == "invariant"]
+    assert [f.subject for f in found] == ["invariant 'decision_is_deterministic'"]
+    assert next(asked) > 0
 
 
 def test_the_determinism_invariant_decides_afresh(policy: Policy) -> None:

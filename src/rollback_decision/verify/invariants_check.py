@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rollback_decision.decision import Decision
-from rollback_decision.engine import native
+from rollback_decision.engine import decide
 from rollback_decision.engine.core import (
     DECISION_OUTPUTS,
     assemble,
@@ -220,11 +220,14 @@ def check_invariants(policy: Policy, walk: Walk, invariants: Sequence[Invariant]
 
 
 def _fresh_decider(policy: Policy, walk: Walk) -> Decider:
-    """Full decisions by the engine being verified, each worked out afresh (no memo)."""
-    matcher = walk.matchers[0] or native.matcher(policy, remember=False)
+    """Full decisions by the engine being verified, each worked out afresh (no memo): the
+    native engine's generated pipeline, as ``decide`` runs it, or the matcher given."""
+    matcher = walk.matchers[0]
 
     def fresh(incident: Incident) -> Decision:
         valid = Incident.model_validate(incident.model_dump())
+        if matcher is None:
+            return decide(valid, policy=policy, remember=False)
         return assemble(policy, run(policy, valid, matcher), remember=False)
 
     return fresh
