@@ -14,7 +14,7 @@ with the first smallest of them as its counterexample.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from rollback_decision.decision import Decision
@@ -25,7 +25,7 @@ from rollback_decision.verify.classes import Column, WalkClass, getter
 from rollback_decision.verify.incidents import Assignment
 from rollback_decision.verify.runs import Plan
 
-__all__ = ["AlongChecks", "AlongUnavailable", "light_decision"]
+__all__ = ["AlongChecks", "AlongUnavailable", "AlongVisit", "light_decision"]
 
 #: The combinations of a table's local inputs: (values, non-default pairs, how many).
 Combos = Sequence[tuple[tuple[Any, ...], Assignment, int]]
@@ -98,51 +98,73 @@ class AlongChecks:
         outputs: Sequence[str],
         at: int,
         domains: Callable[[tuple[Any, ...]], Combos],
-    ) -> Callable[[tuple[Any, ...], WalkClass, Plan], None]:
-        """What the walk calls with each class and its plan (made with ``record``) at the
-        table of policy ``p`` that sums out ``name``, the local input at position ``at``
-        of the combinations ``domains`` gives, with the walk's ``columns`` before it and
-        the table's ``outputs``."""
-        invariants = self.by_fact[name]
+    ) -> AlongVisit:
+        """What the walk asks at the table of policy ``p`` that sums out ``name``, the local
+        input at position ``at`` of the combinations ``domains`` gives, with the walk's
+        ``columns`` before it and the table's ``outputs``."""
+        return AlongVisit(self, self.by_fact[name], p, columns, outputs, at, domains)
+
+
+class AlongVisit:
+    """The along checks at one table: each plan's failing segments are worked out as the plan
+    is made, for every set of decision fields its classes hold (:meth:`prepare`), so that
+    the plan's points can be dropped at once; then each class counts its incidents in them
+    (:meth:`__call__`)."""
+
+    def __init__(
+        self,
+        checks: AlongChecks,
+        invariants: Sequence[Invariant],
+        p: int,
+        columns: Sequence[Column],
+        outputs: Sequence[str],
+        at: int,
+        domains: Callable[[tuple[Any, ...]], Combos],
+    ) -> None:
+        self.checks = checks
+        self.invariants = invariants
+        self.outputs = outputs
+        self.at = at
+        self.domains = domains
         known = [(i, n) for i, (ns, n) in enumerate(columns) if ns == p and n in DECISION_OUTPUTS]
-        fields_of = getter([i for i, _ in known])
-        names = [n for _, n in known]
-        # per plan and decision fields of the class: the plan, and its failing segments
-        flagged: dict[tuple[int, tuple[Any, ...]], tuple[Plan, list[tuple[str, int, int]]]] = {}
+        #: the decision fields a class holds before the table (what the checks read of it)
+        self.fields_of = getter([i for i, _ in known])
+        self.names = [n for _, n in known]
 
-        def visit(key: tuple[Any, ...], cls: WalkClass, plan: Plan) -> None:
-            fields = fields_of(key)
-            found = flagged.get((id(plan), fields))
-            if found is None or found[0] is not plan:  # an id is only unique while it lives
-                given = dict(zip(names, fields, strict=True))
-                found = flagged[(id(plan), fields)] = (
-                    plan,
-                    self._failing(plan, domains(key), at, given, outputs, invariants),
-                )
-            if not found[1]:
-                return
-            combos = domains(key)
-            for invariant, order, count in found[1]:
-                _, pairs, extra = combos[order]
-                assignment, cost = (*cls.assignment, *pairs), cls.cost + extra
-                seen = self.found.get(invariant)
-                if seen is None:
-                    self.found[invariant] = WalkClass(cls.weight * count, assignment, cost)
-                else:
-                    seen.offer(cls.weight * count, assignment, cost)
+    def prepare(
+        self, key: tuple[Any, ...], plan: Plan, fields: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Work out ``plan``'s failing segments (:attr:`Plan.failing`) for each of the
+        decision ``fields`` its classes hold (``key`` is one of them), and drop its points."""
+        combos = self.domains(key)
+        plan.failing = {
+            given: self._failing(plan, combos, dict(zip(self.names, given, strict=True)))
+            for given in fields
+        }
+        plan.points = None
 
-        return visit
+    def __call__(self, key: tuple[Any, ...], cls: WalkClass, plan: Plan) -> None:
+        """Count the class ``key`` in the segments of its plan (prepared) that fail."""
+        assert plan.failing is not None, "the plan's failing segments were not prepared"
+        failing = plan.failing[self.fields_of(key)]
+        if not failing:
+            return
+        combos = self.domains(key)
+        found = self.checks.found
+        for invariant, order, count in failing:
+            _, pairs, extra = combos[order]
+            assignment, cost = (*cls.assignment, *pairs), cls.cost + extra
+            seen = found.get(invariant)
+            if seen is None:
+                found[invariant] = WalkClass(cls.weight * count, assignment, cost)
+            else:
+                seen.offer(cls.weight * count, assignment, cost)
 
     def _failing(
-        self,
-        plan: Plan,
-        combos: Combos,
-        at: int,
-        given: Mapping[str, Any],
-        outputs: Sequence[str],
-        invariants: Sequence[Invariant],
+        self, plan: Plan, combos: Combos, given: Mapping[str, Any]
     ) -> list[tuple[str, int, int]]:
         """(invariant, first point, points) of each segment of ``plan`` that breaks one."""
+        at, outputs, checks, policy = self.at, self.outputs, self.checks, self.checks.policy
         # per value of the other local inputs: the number's values, the decision at each,
         # and the segment each stands for
         lines: dict[tuple[Any, ...], tuple[list[Any], list[Decision], list[tuple[int, int]]]] = {}
@@ -152,7 +174,7 @@ class AlongChecks:
         assert points is not None, "the plan was made without its points"
         for result in {id(r): r for _, _, r in points}.values():
             facts = {**given, **dict(zip(outputs, result.values or (), strict=True))}
-            decided[id(result)] = light_decision(self.policy, facts, self.decisions)
+            decided[id(result)] = light_decision(policy, facts, checks.decisions)
         if at == 0 and points:  # the number is the only local input: one line
             lines[()] = (
                 [combos[order][0][0] for order, _, _ in points],
@@ -167,8 +189,8 @@ class AlongChecks:
             line[2].append((order, count))
         failing: list[tuple[str, int, int]] = []
         for values, decisions, segments in lines.values():
-            for invariant in invariants:
+            for invariant in self.invariants:
                 assert invariant.along is not None
-                for i in invariant.along.check(self.policy, values, decisions):
+                for i in invariant.along.check(policy, values, decisions):
                     failing.append((invariant.name, *segments[i]))
         return failing

@@ -48,6 +48,9 @@ class Plan:
     #: when asked for: each segment that got a decision, in order (first point, points, result
     #: of the stage's one table)
     points: list[tuple[int, int, Outcome]] | None = None
+    #: per decision fields of its classes, the segments that break an invariant checked
+    #: along the number (:meth:`.along.AlongVisit.prepare`, which drops ``points``)
+    failing: dict[tuple[Any, ...], list[tuple[str, int, int]]] | None = None
 
 
 @dataclass(frozen=True)

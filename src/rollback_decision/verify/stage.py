@@ -30,7 +30,8 @@ __all__ = ["Settle", "Used", "fuse", "members_of", "tally"]
 Key = tuple[Any, ...]
 
 #: Per plan of a stage: the weight of its classes, the first of them with the fewest
-#: non-default facts (cost, position, pairs), and how many of them are still to come.
+#: non-default facts (cost, position, pairs), how many of them are still to come, and the
+#: distinct values :func:`tally` was asked to collect of them (a dict used as an ordered set).
 Used = list[Any]
 
 
@@ -142,9 +143,11 @@ def tally(
     states: Mapping[Key, WalkClass],
     exact: Callable[[Key], Key],
     sign: Callable[[Key], Any],
+    also: Callable[[Key], Key] | None = None,
 ) -> tuple[list[Any], dict[Any, Used]]:
     """Per class of ``states``, what its plan depends on (its signature, remembered by its
-    ``exact`` values); per plan, in the order of its first class, what :data:`Used` holds.
+    ``exact`` values); per plan, in the order of its first class, what :data:`Used` holds,
+    and with ``also`` the distinct values ``also`` gives for its classes (a dict, in order).
     Known before any plan is made, so that a plan's results are added up as it is made and
     dropped, and the plan itself once its last class is done: a table with many rules along
     a number has hundreds of results per plan."""
@@ -159,12 +162,14 @@ def tally(
         sigs.append(sig)
         seen = used.get(sig)
         if seen is None:
-            used[sig] = [cls.weight, cls.cost, position, cls.assignment, 1]
+            seen = used[sig] = [cls.weight, cls.cost, position, cls.assignment, 1, {}]
         else:
             seen[0] += cls.weight
             seen[4] += 1
             if cls.cost < seen[1]:
                 seen[1:4] = [cls.cost, position, cls.assignment]
+        if also is not None:
+            seen[5][also(key)] = None
     return sigs, used
 
 

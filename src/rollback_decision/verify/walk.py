@@ -213,13 +213,20 @@ class Walk:
             ]
             project = getter(keep_idx)
             out: dict[tuple[Any, ...], WalkClass] = {}
-            sigs, used = tally(states, exact, sign)
+            sigs, used = tally(states, exact, sign, visit.fields_of if visit else None)
             results = Settle(self, members)
             plans: dict[Any, Plan] = {}
             evaluated = held = 0
             # per list of combinations: what its points have in common (see plan_table)
             steps: dict[tuple[int, int], Steps] = {}
-            for sig, (key, cls) in zip(sigs, states.items(), strict=True):
+            # Each class is let go once done with, so that the classes of the stage and those
+            # it makes are not all held at once.
+            todo: list[tuple[tuple[Any, ...], WalkClass] | None] = list(states.items())
+            states = {}
+            for position, sig in enumerate(sigs):
+                item, todo[position] = todo[position], None
+                assert item is not None
+                key, cls = item
                 plan = plans.get(sig)
                 if plan is None:
                     plan = plans[sig] = plan_table(
@@ -242,6 +249,8 @@ class Walk:
                     if evaluated > self.max_evaluations:
                         raise WalkLimit(table.id, self.max_evaluations, "table evaluations")
                     results.add(plan, used[sig])
+                    if visit is not None:
+                        visit.prepare(key, plan, used[sig][5])
                 if visit is not None:
                     visit(key, cls, plan)
                 weight, cost = cls.weight, cls.cost
