@@ -189,6 +189,12 @@ class Steps:
     singles: list[tuple[int, int]] | None = None
     #: the rules whose answer changes somewhere along the list (the OR of ``diffs``)
     changing: int = 0
+    #: a first-match table walked for its winners (:attr:`TableEval.winners`): a rule after
+    #: one that holds at every point never fires, so its changes cut no segment
+    winners: bool = False
+    #: the rules whose tests of the list's facts hold at every point (the AND of ``accepted``),
+    #: less those with a part that reads several facts (their predicate decides)
+    everywhere: int = 0
     #: :meth:`starts` remembered: the soft starts per standing rules that change, per cut
     by_rules: dict[int, list[int]] = field(default_factory=dict)
     by_cut: dict[Any, list[int]] = field(default_factory=dict)
@@ -215,6 +221,8 @@ class Steps:
         if run_name is None:
             steps.hard = list(range(len(combos)))
             return steps
+        steps.winners = ev.winners
+        steps.everywhere = functools.reduce(operator.and_, accepted, -1) & ~ev.mixed
         before: tuple[Any, ...] | None = None
         for i, (combo, _, extra) in enumerate(combos):
             value = combo[run_at]
@@ -255,6 +263,10 @@ class Steps:
         list, and by cut: the classes of one list often share both)."""
         starts = set(self.hard)
         changing = fixed & self.changing
+        if self.winners and changing:
+            sure = fixed & self.everywhere
+            if sure:  # the first rule that always holds wins over every rule after it
+                changing &= (sure & -sure) - 1
         by_rules = self.by_rules.get(changing)
         if by_rules is None:
             by_rules = self.by_rules[changing] = [

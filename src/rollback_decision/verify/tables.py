@@ -161,6 +161,12 @@ class TableEval:
             mask &= self.accepts(name, value)
         return mask
 
+    @property
+    def mixed(self) -> int:
+        """The rules with a part that reads several facts at once, as a bit mask: where
+        :meth:`mask` leaves one standing, its predicate decides."""
+        return self._mixed
+
     def tested(self, name: str) -> bool:
         """Whether a rule tests ``name`` alone (see :meth:`mask`)."""
         return name in self._parts
