@@ -131,9 +131,7 @@ class AlongVisit:
         self.fields_of = getter([i for i, _ in known])
         self.names = [n for _, n in known]
 
-    def prepare(
-        self, key: tuple[Any, ...], plan: Plan, fields: Iterable[tuple[Any, ...]]
-    ) -> None:
+    def prepare(self, key: tuple[Any, ...], plan: Plan, fields: Iterable[tuple[Any, ...]]) -> None:
         """Work out ``plan``'s failing segments (:attr:`Plan.failing`) for each of the
         decision ``fields`` its classes hold (``key`` is one of them), and drop its points."""
         combos = self.domains(key)

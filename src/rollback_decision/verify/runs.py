@@ -213,39 +213,55 @@ class Steps:
         ``in_combo`` (name, position) of a combination; with no ``run_name``, every point is
         a segment of its own."""
         accepts = ev.accepts
-        accepted = [
-            functools.reduce(operator.and_, [accepts(n, combo[i]) for n, i in in_combo], -1)
-            for combo, _, _ in combos
-        ]
+        if len(in_combo) == 1:
+            ((name, at),) = in_combo
+            accepted = [accepts(name, combo[at]) for combo, _, _ in combos]
+        else:
+            accepted = [
+                functools.reduce(operator.and_, [accepts(n, combo[i]) for n, i in in_combo], -1)
+                for combo, _, _ in combos
+            ]
         steps = cls(combos, accepted, [], [], [], [], [])
         if run_name is None:
             steps.hard = list(range(len(combos)))
             return steps
         steps.winners = ev.winners
         steps.everywhere = functools.reduce(operator.and_, accepted, -1) & ~ev.mixed
-        before: tuple[Any, ...] | None = None
-        for i, (combo, _, extra) in enumerate(combos):
-            value = combo[run_at]
-            here = (
-                combo[:run_at],
-                extra,
-                tuple([r.kind_of(run_name, value) for r in readers]),
-            )
+        # Two consecutive points are alike where the other inputs, the cost and the later
+        # readers' marks are the same and the number rises between them.
+        values = [combo[run_at] for combo, _, _ in combos]
+        numbers = list(map(is_number, values))
+        alike: list[Any] = (
+            [(combo[:run_at], extra) for combo, _, extra in combos]
+            if run_at
+            else [extra for _, _, extra in combos]
+        )
+        if readers:
+            kinds = [r.kind_of for r in readers]
+            alike = [
+                (same, tuple([kind(run_name, value) for kind in kinds]))
+                for same, value in zip(alike, values, strict=True)
+            ]
+        hard, soft, diffs = steps.hard, steps.soft, steps.diffs
+        lows, highs = steps.lows, steps.highs
+        changing = 0
+        for i in range(len(combos)):
             if (
-                before is None
-                or here != before[0]
-                or not is_number(value)
-                or not is_number(before[1])
-                or value <= before[1]
+                i
+                and numbers[i]
+                and numbers[i - 1]
+                and values[i] > values[i - 1]
+                and alike[i] == alike[i - 1]
             ):
-                steps.hard.append(i)
+                soft.append(i)
+                diff = accepted[i] ^ accepted[i - 1]
+                diffs.append(diff)
+                changing |= diff
+                lows.append(values[i - 1])
+                highs.append(values[i])
             else:
-                steps.soft.append(i)
-                steps.diffs.append(accepted[i] ^ accepted[i - 1])
-                steps.changing |= steps.diffs[-1]
-                steps.lows.append(before[1])
-                steps.highs.append(value)
-            before = (here, value)
+                hard.append(i)
+        steps.changing = changing
         return steps
 
     def segments(self, fixed: int, cuts: Sequence[float]) -> list[tuple[int, int]]:
