@@ -40,6 +40,28 @@ def local_domains(
             partner_idx.append([])
             fixed.append([_option(walk, name, v) for v in domain.values])
     cache: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], Assignment, int]]] = {}
+    # A class's numbers add a few points to a local number's domain: the lists of two classes
+    # share their other combinations (one object each), not copies of them.
+    made: dict[tuple[Any, ...], tuple[tuple[Any, ...], Assignment, int]] = {}
+    numbers: dict[tuple[str, Any], tuple[Any, Assignment, int]] = {}
+
+    def option(name: str, value: Any) -> tuple[Any, Assignment, int]:
+        found = numbers.get((name, value))
+        if found is None:
+            found = numbers[(name, value)] = _option(walk, name, value)
+        return found
+
+    def combination(
+        choice: tuple[tuple[Any, Assignment, int], ...],
+    ) -> tuple[tuple[Any, ...], Assignment, int]:
+        found = made.get(choice)
+        if found is None:
+            found = made[choice] = (
+                tuple(value for value, _, _ in choice),
+                tuple(pair for _, pairs, _ in choice for pair in pairs),
+                sum(cost for _, _, cost in choice),
+            )
+        return found
 
     def combos(key: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Assignment, int]]:
         extras = tuple(tuple(key[i] for i in idx if is_number(key[i])) for idx in partner_idx)
@@ -48,17 +70,10 @@ def local_domains(
             options = [
                 given
                 if given is not None
-                else [_option(walk, name, v) for v in space.number_points(name, extra)]
+                else [option(name, v) for v in space.number_points(name, extra)]
                 for name, given, extra in zip(local, fixed, extras, strict=True)
             ]
-            found = cache[extras] = [
-                (
-                    tuple(value for value, _, _ in choice),
-                    tuple(pair for _, pairs, _ in choice for pair in pairs),
-                    sum(cost for _, _, cost in choice),
-                )
-                for choice in itertools.product(*options)
-            ]
+            found = cache[extras] = list(map(combination, itertools.product(*options)))
         return found
 
     if not any(partner_idx):

@@ -221,12 +221,13 @@ class Walk:
             steps: dict[tuple[int, int], Steps] = {}
             # Each class is let go once done with, so that the classes of the stage and those
             # it makes are not all held at once.
-            todo: list[tuple[tuple[Any, ...], WalkClass] | None] = list(states.items())
+            keys: list[tuple[Any, ...] | None] = list(states)
+            classes: list[WalkClass | None] = list(states.values())
             states = {}
             for position, sig in enumerate(sigs):
-                item, todo[position] = todo[position], None
-                assert item is not None
-                key, cls = item
+                key, cls = keys[position], classes[position]
+                keys[position] = classes[position] = None
+                assert key is not None and cls is not None
                 plan = plans.get(sig)
                 if plan is None:
                     plan = plans[sig] = plan_table(
