@@ -52,9 +52,11 @@ class _Oracle:
         #: (fact varied, its value, what the other tables give) -> decision
         self.varied: dict[tuple[Any, ...], Decision] = {}
         self._varied: Incident | None = None
-        self._varied_derived: dict[str, Any] | None = None
+        #: per fact varied, the facts of ``_varied`` the tables not downstream of it make
+        self._varied_derived: dict[str, dict[str, Any]] = {}
         self._downstream: dict[
-            str, tuple[list[TableEval], Callable[[Mapping[str, Any]], tuple[Any, ...]]]
+            str,
+            tuple[list[TableEval], list[TableEval], Callable[[Mapping[str, Any]], tuple[Any, ...]]],
         ] = {}
 
     def facts(self, incident: Incident) -> dict[str, Any]:
@@ -82,12 +84,14 @@ class _Oracle:
         remembered by what they read from the rest (and the decision fields the rest makes):
         incidents that differ only in ``name``, or in facts only the other tables read, share
         it (the later fix-forward ETAs of every run of a class; a higher severity)."""
+        after, before, upstream = self._after(name)
         if incident is not self._varied:
-            self._varied, self._varied_derived = incident, None
-        base = self._varied_derived
+            self._varied, self._varied_derived = incident, {}
+        base = self._varied_derived.get(name)
         if base is None:
-            base = self._varied_derived = self._derive(incident_facts(incident))
-        after, upstream = self._after(name)
+            # What the tables downstream of ``name`` read from the rest: only the tables
+            # before them run.
+            base = self._varied_derived[name] = self._derive(incident_facts(incident), before)
         key = (name, value, upstream(base))
         found = self.varied.get(key)
         if found is None:
@@ -98,21 +102,24 @@ class _Oracle:
 
     def _after(
         self, name: str
-    ) -> tuple[list[TableEval], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
-        """The tables whose results can change with the input fact ``name``, and what their
-        decision depends on besides ``name``: the facts they read that they do not make, and
-        the decision fields they do not make."""
+    ) -> tuple[list[TableEval], list[TableEval], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+        """The tables whose results can change with the input fact ``name``, the others, and
+        what the decision of the first depends on besides ``name``: the facts they read that
+        they do not make, and the decision fields they do not make."""
         found = self._downstream.get(name)
         if found is None:
             affected = {name}
             after: list[TableEval] = []
+            before: list[TableEval] = []
             for ev in self.evals:
                 if affected.intersection(ev.needs):
                     after.append(ev)
                     affected.update(ev.outputs)
+                else:
+                    before.append(ev)
             read = {n for ev in after for n in ev.needs} | set(DECISION_OUTPUTS)
             rest = sorted(read - affected)
-            found = self._downstream[name] = (after, _getter(rest))
+            found = self._downstream[name] = (after, before, _getter(rest))
         return found
 
     def _decide(self, facts: dict[str, Any]) -> Decision:

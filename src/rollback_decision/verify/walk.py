@@ -227,7 +227,8 @@ class Walk:
             for position, sig in enumerate(sigs):
                 key, cls = keys[position], classes[position]
                 keys[position] = classes[position] = None
-                assert key is not None and cls is not None
+                assert key is not None
+                assert cls is not None
                 plan = plans.get(sig)
                 if plan is None:
                     plan = plans[sig] = plan_table(
