@@ -127,6 +127,8 @@ def decide_with(decide: Decider, incident: Incident, name: str, value: Any) -> D
 # -- orderings ----------------------------------------------------------------------------------
 
 
+#: The actions that roll back.
+_ROLLBACKS = frozenset(action for action in Action if action.is_rollback)
 #: Each action's position in :class:`Action`'s declaration.
 _URGENCY = {action: position for position, action in enumerate(Action)}
 
@@ -238,17 +240,13 @@ def _later_fix(
 def _later_fix_along(
     policy: Policy, values: Sequence[Any], decisions: Sequence[Decision]
 ) -> list[int]:
-    # A rollback at a fix ETA fails when a fix forward comes at any later one.
-    failing: list[int] = []
-    fixed_later = False
-    for i in range(len(values) - 1, -1, -1):
-        if values[i] is None:
-            continue
-        action = decisions[i].action
-        if fixed_later and action.is_rollback:
-            failing.append(i)
-        fixed_later = fixed_later or action is Action.FIX_FORWARD
-    return failing
+    # A rollback at a fix ETA fails when a fix forward comes at any later one (positions
+    # with no ETA count for neither); the failing positions from the last down.
+    actions = [d.action if v is not None else None for v, d in zip(values, decisions, strict=True)]
+    last_fix = next(
+        (i for i in range(len(actions) - 1, -1, -1) if actions[i] is Action.FIX_FORWARD), 0
+    )
+    return [i for i in range(last_fix - 1, -1, -1) if actions[i] in _ROLLBACKS]
 
 
 def later_values(policy: Policy, current: float, rollback_eta: float | None) -> list[float]:
@@ -279,7 +277,9 @@ def _ties(policy: Policy, incident: Incident, decision: Decision, decide: Decide
 
 def _ties_along(policy: Policy, values: Sequence[Any], decisions: Sequence[Decision]) -> list[int]:
     return [
-        i for i, (eta, d) in enumerate(zip(values, decisions, strict=True)) if _tie(policy, eta, d)
+        i
+        for i, (eta, d) in enumerate(zip(values, decisions, strict=True))
+        if eta is not None and eta == d.rollback_eta_minutes and _tie(policy, eta, d)
     ]
 
 

@@ -130,6 +130,7 @@ class AlongVisit:
         #: the decision fields a class holds before the table (what the checks read of it)
         self.fields_of = getter([i for i, _ in known])
         self.names = [n for _, n in known]
+        self._by_list: dict[int, tuple[Combos, list[int], list[Any]]] = {}
 
     def prepare(self, key: tuple[Any, ...], plan: Plan, fields: Iterable[tuple[Any, ...]]) -> None:
         """Work out ``plan``'s failing segments (:attr:`Plan.failing`) for each of the
@@ -162,33 +163,48 @@ class AlongVisit:
         self, plan: Plan, combos: Combos, given: Mapping[str, Any]
     ) -> list[tuple[str, int, int]]:
         """(invariant, first point, points) of each segment of ``plan`` that breaks one."""
-        at, outputs, checks, policy = self.at, self.outputs, self.checks, self.checks.policy
-        # per value of the other local inputs: the number's values, the decision at each,
-        # and the segment each stands for
-        lines: dict[tuple[Any, ...], tuple[list[Any], list[Decision], list[tuple[int, int]]]] = {}
-        # per result of the table: the decision it makes with the class's fields
-        decided: dict[int, Decision] = {}
+        outputs, checks, policy = self.outputs, self.checks, self.checks.policy
         points = plan.points
         assert points is not None, "the plan was made without its points"
+        # per result of the table: the decision it makes with the class's fields
+        decided: dict[int, Decision] = {}
         for result in {id(r): r for _, _, r in points}.values():
             facts = {**given, **dict(zip(outputs, result.values or (), strict=True))}
             decided[id(result)] = light_decision(policy, facts, checks.decisions)
-        if at == 0 and points:  # the number is the only local input: one line
-            lines[()] = (
-                [combos[order][0][0] for order, _, _ in points],
-                [decided[id(result)] for _, _, result in points],
-                [(order, count) for order, count, _ in points],
-            )
-        for order, count, result in points if at else ():
-            combo = combos[order][0]
-            line = lines.setdefault(combo[:at], ([], [], []))
-            line[0].append(combo[at])
-            line[1].append(decided[id(result)])
-            line[2].append((order, count))
+        line_of, value_of = self._lines(combos)
+        orders = [order for order, _, _ in points]
+        values = [value_of[order] for order in orders]
+        decisions = [decided[id(result)] for _, _, result in points]
+        lines = [line_of[order] for order in orders]
+        # per value of the other local inputs (a line), the positions of its points
+        groups: list[Sequence[int]] = []
+        if lines and min(lines) == max(lines):
+            groups = [range(len(points))]
+        elif lines:
+            groups = [
+                [i for i, x in enumerate(lines) if x == line] for line in dict.fromkeys(lines)
+            ]
         failing: list[tuple[str, int, int]] = []
-        for values, decisions, segments in lines.values():
+        for group in groups:
+            along = [values[i] for i in group], [decisions[i] for i in group]
             for invariant in self.invariants:
                 assert invariant.along is not None
-                for i in invariant.along.check(policy, values, decisions):
-                    failing.append((invariant.name, *segments[i]))
+                for i in invariant.along.check(policy, *along):
+                    order, count, _ = points[group[i]]
+                    failing.append((invariant.name, order, count))
         return failing
+
+    def _lines(self, combos: Combos) -> tuple[list[int], list[Any]]:
+        """Per combination of ``combos``: which line it lies on (its other local inputs), and
+        the number's value (remembered per list)."""
+        found = self._by_list.get(id(combos))
+        if found is None or found[0] is not combos:  # an id is only unique while it lives
+            at = self.at
+            ids: dict[tuple[Any, ...], int] = {}
+            line_of = [ids.setdefault(combo[:at], len(ids)) for combo, _, _ in combos]
+            found = self._by_list[id(combos)] = (
+                combos,
+                line_of,
+                [combo[at] for combo, _, _ in combos],
+            )
+        return found[1], found[2]

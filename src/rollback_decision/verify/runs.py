@@ -213,14 +213,10 @@ class Steps:
         ``in_combo`` (name, position) of a combination; with no ``run_name``, every point is
         a segment of its own."""
         accepts = ev.accepts
-        if len(in_combo) == 1:
-            ((name, at),) = in_combo
-            accepted = [accepts(name, combo[at]) for combo, _, _ in combos]
-        else:
-            accepted = [
-                functools.reduce(operator.and_, [accepts(n, combo[i]) for n, i in in_combo], -1)
-                for combo, _, _ in combos
-            ]
+        accepted: list[int] = [-1] * len(combos)
+        for k, (name, at) in enumerate(in_combo):
+            alone = [accepts(name, combo[at]) for combo, _, _ in combos]
+            accepted = alone if k == 0 else list(map(operator.and_, accepted, alone))
         steps = cls(combos, accepted, [], [], [], [], [])
         if run_name is None:
             steps.hard = list(range(len(combos)))
