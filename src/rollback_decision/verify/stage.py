@@ -19,15 +19,19 @@ from rollback_decision.policy import CompiledTable
 from rollback_decision.policy.semantics import Combine, Outcome
 from rollback_decision.verify.classes import INPUT, Column, WalkClass, getter
 from rollback_decision.verify.domains import FactSpace
+from rollback_decision.verify.incidents import Assignment
 from rollback_decision.verify.runs import Member, Plan, signature_of
 from rollback_decision.verify.tables import TableEval
 
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.verify.walk import Walk
 
-__all__ = ["Settle", "Used", "fuse", "members_of", "tally"]
+__all__ = ["Settle", "Used", "fuse", "members_of", "merge_tails", "tally"]
 
 Key = tuple[Any, ...]
+#: What a plan adds to a class key, with how many combinations of the local inputs get it
+#: and the first smallest of them (its cost, position and pairs).
+Tail = tuple[Key, int, int, int, Assignment]
 
 #: Per plan of a stage: the weight of its classes, the first of them with the fewest
 #: non-default facts (cost, position, pairs), how many of them are still to come, and the
@@ -171,6 +175,28 @@ def tally(
         if also is not None:
             seen[5][also(key)] = None
     return sigs, used
+
+
+def merge_tails(tails: Sequence[Tail], kept: Sequence[int]) -> list[Tail]:
+    """A plan's ``tails`` with those that agree on the positions ``kept`` (all a class key
+    keeps of them after the stage) made one: they extend every class into the same class.
+    Their counts add up; the first smallest (fewest non-default facts, then first point)
+    stands for them. In the order of each one's first tail."""
+    merged: dict[Key, list[Any]] = {}
+    for tail, count, extra, order, pairs in tails:
+        kept_values = tuple([tail[i] for i in kept])
+        seen = merged.get(kept_values)
+        if seen is None:
+            merged[kept_values] = [tail, count, extra, order, pairs]
+        else:
+            seen[1] += count
+            if (extra, order) < (seen[2], seen[3]):
+                seen[2:] = [extra, order, pairs]
+    if len(merged) == len(tails):
+        return list(tails)
+    return [
+        (tail, count, extra, order, pairs) for tail, count, extra, order, pairs in merged.values()
+    ]
 
 
 class Settle:

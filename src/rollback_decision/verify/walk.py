@@ -45,7 +45,7 @@ from rollback_decision.verify.numbers import (
 )
 from rollback_decision.verify.runs import Plan, Steps, plan_table
 from rollback_decision.verify.schedule import joint_order, stages_of, walk_order
-from rollback_decision.verify.stage import Settle, fuse, members_of, tally
+from rollback_decision.verify.stage import Settle, fuse, members_of, merge_tails, tally
 from rollback_decision.verify.tables import TableEval
 
 __all__ = ["Walk"]
@@ -195,7 +195,8 @@ class Walk:
                 if space.domains[name].values is None:
                     partners |= space.number_partners(name)
             as_is = {i for i, (_, n) in enumerate(columns) if n in partners} | set(related)
-            members, sign, exact = members_of(self.space, evals, index, len(columns), as_is)
+            width = len(columns)
+            members, sign, exact = members_of(self.space, evals, index, width, as_is)
             run_at = len(local) - 1
             visit = None
             if along is not None and self.along is not None:
@@ -212,6 +213,8 @@ class Walk:
                 if c in live or (c[0] == INPUT and c[1] in self.keep)
             ]
             project = getter(keep_idx)
+            # the positions of a tail (what a plan adds to a class key) that are kept
+            kept_tail = [i - width for i in keep_idx if i >= width]
             out: dict[tuple[Any, ...], WalkClass] = {}
             sigs, used = tally(states, exact, sign, visit.fields_of if visit else None)
             results = Settle(self, members)
@@ -244,6 +247,7 @@ class Walk:
                         visit is not None,
                     )
                     evaluated += plan.evaluated
+                    plan.tails = merge_tails(plan.tails, kept_tail)
                     held += len(plan.tails)
                     if held > self.max_classes:
                         # the plans of classes still to come hold their tails
@@ -256,18 +260,8 @@ class Walk:
                 if visit is not None:
                     visit(key, cls, plan)
                 weight, cost = cls.weight, cls.cost
-                # Tails that end up in one class: their count, and the first smallest member.
-                pending: dict[tuple[Any, ...], list[Any]] = {}
-                for tail, count, extra, order, pairs in plan.tails:
+                for tail, count, extra, _, pairs in plan.tails:
                     new_key = project(key + tail)
-                    seen_tail = pending.get(new_key)
-                    if seen_tail is None:
-                        pending[new_key] = [count, extra, order, pairs]
-                    else:
-                        seen_tail[0] += count
-                        if (extra, order) < (seen_tail[1], seen_tail[2]):
-                            seen_tail[1:] = [extra, order, pairs]
-                for new_key, (count, extra, _, pairs) in pending.items():
                     existing = out.get(new_key)
                     if existing is None:
                         out[new_key] = WalkClass(
