@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from rollback_decision.engine.core import Matcher, Trace
@@ -166,6 +167,75 @@ class _Shared:
         return self.names.setdefault(source, f"a{len(self.names)}")
 
 
+#: per set operator, its test of a mask ``w`` with ``k`` (the literal set's bits) and
+#: ``rest`` (every other bit, the one for other members included)
+_MASK_TESTS: Mapping[str, str] = MappingProxyType(
+    {
+        "any_of": "({w} & {k})",
+        "none_of": "(not {w} & {k})",
+        "all_of": "({w} & {k} == {k})",
+        "subset_of": "(not {w} & {rest})",
+    }
+)
+
+
+class _SetMasks:
+    """Set tests of a list fact against literal sets, as tests of one bit mask per fact.
+
+    A list fact that two or more tests compare with literal sets gets a local ``wN``, made
+    once where the fact is known: a bit per member of those sets that the fact holds, and
+    one more bit for any other member. Each test is then one ``&`` on it in place of a set
+    operation over the fact's tuple. A null fact's mask is None, so a test of it raises a
+    TypeError where the set operation would.
+    """
+
+    def __init__(self, policy: Policy, ns: Namespace) -> None:
+        self.ns = ns
+        members: dict[str, dict[Any, None]] = {}
+        counts: Counter[str] = Counter()
+
+        def record(op: str, fact: str, operand: frozenset[Any]) -> None:
+            counts[fact] += 1
+            members.setdefault(fact, {}).update(dict.fromkeys(operand))
+
+        for table in policy.tables:
+            for rule in table.rules:
+                condition_source(rule.condition, ns, str, None, record)
+        #: per fact with a mask, each member's bit (others: the next bit)
+        self.bits = {
+            fact: {member: 1 << i for i, member in enumerate(found)}
+            for fact, found in members.items()
+            if counts[fact] >= 2  # one test costs less than making the mask
+        }
+        self.names: dict[str, str] = {}
+
+    def lines(self, fact: str, value: str) -> list[str]:
+        """The lines binding the mask of ``fact`` (held by local ``value``), if it has one."""
+        bits = self.bits.get(fact)
+        if bits is None:
+            return []
+        name = self.names[fact] = f"w{len(self.names)}"
+        table = self.ns.constant(bits, "b")  # (a dict: a name of its own)
+        return [
+            f"    if {value} is None:",
+            f"        {name} = None",
+            "    else:",
+            f"        {name} = 0",
+            f"        for e in {value}:",
+            f"            {name} |= {table}.get(e, {1 << len(bits)})",
+        ]
+
+    def __call__(self, op: str, fact: str, operand: frozenset[Any]) -> str | None:
+        name = self.names.get(fact)
+        form = _MASK_TESTS.get(op)
+        if name is None or form is None:
+            return None
+        bits = self.bits[fact]
+        k = sum(bits[member] for member in operand)
+        rest = ((1 << (len(bits) + 1)) - 1) ^ k
+        return form.format(w=name, k=k, rest=rest)
+
+
 def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, ...]]]]:
     ns = Namespace()
     ns.values["Undecided"] = Undecided
@@ -177,9 +247,13 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
         for rule in table.rules:
             read |= rule.reads
             read.update(source for _, _, source in rule.sets if source is not None)
-    for name in sorted(n for n in read if n not in policy.producers):
+    incident = sorted(n for n in read if n not in policy.producers)
+    for name in incident:
         local[name] = f"v{len(local)}"
         lines.append(f"    {local[name]} = f[{ns.constant(name, 'k')}]")
+    masks = _SetMasks(policy, ns)
+    for name in incident:
+        lines += masks.lines(name, local[name])
     written: set[str] = set()
     for position, table in enumerate(policy.tables):
         for name in table.outputs:
@@ -189,12 +263,12 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
         counts: Counter[str] = Counter()
         if table.combine is not Combine.FIRST:
             for rule in table.rules:
-                condition_source(rule.condition, ns, local.__getitem__, _Counting(counts))
+                condition_source(rule.condition, ns, local.__getitem__, _Counting(counts), masks)
         shared = _Shared(counts)
         rules = [
             RuleSource(
                 rule.index,
-                condition_source(rule.condition, ns, local.__getitem__, shared),
+                condition_source(rule.condition, ns, local.__getitem__, shared, masks),
                 tuple(
                     (local[name], local[source] if source is not None else ns.constant(value))
                     for name, value, source in rule.sets
@@ -215,6 +289,8 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
         if table.combine is Combine.COLLECT:
             names = "".join(f"{local[name]}, " for name in table.outputs)
             lines.append(f"    ({names}) = o")
+        for name in table.outputs:
+            lines += masks.lines(name, local[name])
     for table in policy.tables:
         for name in table.outputs:
             lines.append(f"    f[{ns.constant(name, 'k')}] = {local[name]}")
