@@ -16,7 +16,8 @@ import pytest
 
 from rollback_decision import Policy, decide, load_policy
 from rollback_decision.decision import Decision
-from rollback_decision.engine import native
+from rollback_decision.engine import core, native
+from rollback_decision.facts import parse_incident
 from rollback_decision.policy.codegen import Namespace, condition_source
 from rollback_decision.policy.conditions import Operand
 from rollback_decision.policy.conditions import Test as Check
@@ -116,3 +117,15 @@ def test_set_tests_of_a_list_fact_read_one_bit_mask_as_the_set_operations_answer
         masked(None)
     with pytest.raises(TypeError):
         by_sets(None)
+
+
+def test_the_key_a_decision_is_remembered_by_gives_the_incident_facts() -> None:
+    for data in INCIDENTS:
+        incident = parse_incident(data)
+        facts = core.incident_facts(incident)
+        key = core.incident_key(incident)
+        assert key == tuple(facts.values())
+        rebuilt = core.facts_of_key(key)
+        assert rebuilt == facts
+        assert list(rebuilt) == list(facts)  # the same order
+        assert rebuilt is not core.facts_of_key(key)  # a dict of its own each time
