@@ -72,7 +72,7 @@ def decide(
         values = incident_facts(facts)
     if engine == "native":
         pipeline = chosen.runtime.compiled.get(native.PIPELINE) or native.pipeline(chosen)
-        trace = pipeline.run(values, remember=remember)
+        trace = pipeline.run(values, remember=remember, key=key)
     else:
         trace = run(chosen, facts, matcher_for(engine, chosen))
     decision = assemble(chosen, trace, remember=remember)

@@ -23,6 +23,7 @@ from rollback_decision.policy.semantics import outcome
 
 __all__ = [
     "DECISION_OUTPUTS",
+    "FACT_NAMES",
     "Matcher",
     "Trace",
     "assemble",
@@ -40,16 +41,18 @@ Matcher = Callable[[CompiledTable, Mapping[str, Any]], Sequence[int]]
 Trace = tuple[dict[str, Any], dict[str, tuple[int, ...]]]
 
 
-#: what :func:`_facts_readers` makes: incident_facts, incident_key, facts_of_key
+#: what :func:`_facts_readers` makes: incident_facts, incident_key, facts_of_key, FACT_NAMES
 _Readers = tuple[
     Callable[[Incident], dict[str, Any]],
     Callable[[Incident], tuple[Any, ...]],
     Callable[[tuple[Any, ...]], dict[str, Any]],
+    tuple[str, ...],
 ]
 
 
 def _facts_readers() -> _Readers:
-    """``incident_facts``, ``incident_key`` and ``facts_of_key`` as generated code."""
+    """``incident_facts``, ``incident_key`` and ``facts_of_key`` as generated code, and the
+    names of the facts in the order they give them."""
     ns = Namespace()
     stores: list[str] = []
     values: list[str] = []
@@ -85,6 +88,7 @@ def _facts_readers() -> _Readers:
         ns.compile(source, "read", "<facts>"),
         ns.compile(source, "key", "<facts>"),
         ns.compile(source, "facts", "<facts>"),
+        tuple(names),
     )
 
 
@@ -94,10 +98,12 @@ incident_facts: Callable[[Incident], dict[str, Any]]
 incident_key: Callable[[Incident], tuple[Any, ...]]
 #: ``incident_facts(incident)`` from ``incident_key(incident)`` (without reading it again).
 facts_of_key: Callable[[tuple[Any, ...]], dict[str, Any]]
+#: The names of the incident's facts, in the order :func:`incident_key` gives them.
+FACT_NAMES: tuple[str, ...]
 #: The facts rules read (``incident_facts(incident)``): the incident's fields with ``change``
 #: flattened beside them. Lists become tuples: every fact is hashable, like the derived facts
 #: tables compute. Generated code itself (decide calls it: no Python frame around it).
-incident_facts, incident_key, facts_of_key = _facts_readers()
+incident_facts, incident_key, facts_of_key, FACT_NAMES = _facts_readers()
 incident_facts.__doc__ = """The facts rules read: the incident's fields with ``change`` flattened
 beside them. Lists become tuples: every fact is hashable, like the derived facts tables
 compute."""

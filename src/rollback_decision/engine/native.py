@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from rollback_decision.engine.core import Matcher, Trace
+from rollback_decision.engine.core import FACT_NAMES, Matcher, Trace
 from rollback_decision.errors import DecisionError
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.codegen import Namespace, condition_source
@@ -98,20 +98,30 @@ class Pipeline:
         self._readers = tuple(m.reader if m is not None else never for m in self._memos)
         self._forget = tuple(never for _ in self._memos)
 
-    def run(self, facts: dict[str, Any], *, remember: bool = True) -> Trace:
+    def run(
+        self,
+        facts: dict[str, Any],
+        *,
+        remember: bool = True,
+        key: tuple[Any, ...] | None = None,
+    ) -> Trace:
         """The facts after every table and the rules each fired, as ``core.run`` gives them,
         from an incident's facts (:func:`~rollback_decision.engine.core.incident_facts`; the
-        mapping is completed in place).
+        mapping is completed in place). ``key``: the same facts as
+        :func:`~rollback_decision.engine.core.incident_key` gives them, if the caller has it
+        (the generated code takes the incident's facts from it in one step).
 
         A collect table's outcome depends only on which of its rules match (unless its rules
         copy facts): it is remembered per set of matches by the policy's runtime, unless
         ``remember`` is false.
         """
+        if key is None:
+            key = tuple(map(facts.__getitem__, FACT_NAMES))
         try:
             if remember:
-                fired = self._run(facts, self._collect_remembered, self._readers)
+                fired = self._run(facts, key, self._collect_remembered, self._readers)
             else:
-                fired = self._run(facts, self._collect, self._forget)
+                fired = self._run(facts, key, self._collect, self._forget)
         except Undecided as undecided:
             table = self.tables[undecided.position]
             problem = outcome(table, undecided.matches, facts)
@@ -241,7 +251,7 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
     ns.values["Undecided"] = Undecided
     ns.values["mask_indexes"] = mask_indexes
     local: dict[str, str] = {}
-    lines = ["def run(f, collect, G):"]
+    lines = ["def run(f, t, collect, G):"]
     read: set[str] = set()
     for table in policy.tables:
         for rule in table.rules:
@@ -250,7 +260,12 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
     incident = sorted(n for n in read if n not in policy.producers)
     for name in incident:
         local[name] = f"v{len(local)}"
-        lines.append(f"    {local[name]} = f[{ns.constant(name, 'k')}]")
+    # The incident's facts come unpacked from ``t`` (incident_key's order); any other from f.
+    targets = ", ".join(local.get(name, "_") for name in FACT_NAMES)
+    lines.append(f"    ({targets},) = t")
+    for name in incident:
+        if name not in FACT_NAMES:
+            lines.append(f"    {local[name]} = f[{ns.constant(name, 'k')}]")
     masks = _SetMasks(policy, ns)
     for name in incident:
         lines += masks.lines(name, local[name])
