@@ -129,3 +129,20 @@ def test_the_key_a_decision_is_remembered_by_gives_the_incident_facts() -> None:
         assert rebuilt == facts
         assert list(rebuilt) == list(facts)  # the same order
         assert rebuilt is not core.facts_of_key(key)  # a dict of its own each time
+
+
+def test_rules_that_start_with_the_same_test_are_tested_under_one_if_of_it() -> None:
+    rules = [(["a0", "(x)"], 1), (["a0"], 2), (["a0", "(y)", "(z)"], 4), (["(w)"], 8)]
+    assert native._grouped(rules) == [
+        "    if a0:",
+        "        if (x):",
+        "            m |= 1",
+        "        m |= 2",
+        "        if (y) and (z):",
+        "            m |= 4",
+        "    if (w):",
+        "        m |= 8",
+    ]
+    lines, kept = native._inline_single_uses(["    if a0:", "    if a1 and a10:"], {"(p)": "a1"})
+    assert lines == ["    if a0:", "    if (p) and a10:"]
+    assert kept == {}

@@ -12,6 +12,7 @@ engines; the tests hold the two to the same answers.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from rollback_decision.engine.core import FACT_NAMES, Matcher, Trace
 from rollback_decision.errors import DecisionError
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.codegen import Namespace, condition_source
+from rollback_decision.policy.conditions import AllOf, Condition
 from rollback_decision.policy.semantics import (
     Combine,
     RuleSource,
@@ -246,6 +248,62 @@ class _SetMasks:
         return form.format(w=name, k=k, rest=rest)
 
 
+def _conjuncts(
+    condition: Condition,
+    ns: Namespace,
+    fact: Callable[[str], str],
+    shared: _Shared,
+    masks: _SetMasks,
+) -> list[str]:
+    """The expressions of a rule's condition that must all hold (one for a condition that is
+    not an ``all``)."""
+    items = condition.items if isinstance(condition, AllOf) and condition.items else (condition,)
+    return [condition_source(item, ns, fact, shared, masks) for item in items]
+
+
+def _grouped(rules: list[tuple[list[str], int]], indent: str = "    ") -> list[str]:
+    """The lines setting a collect or unique table's mask ``m``: each rule's bit where all
+    its conjuncts hold. Consecutive rules whose first conjunct is the same expression are
+    tested under one ``if`` of it, recursively: where it is false they cost one test in all.
+    Rules keep their order and every other conjunct is evaluated exactly where it was; the
+    shared one (a pure expression of locals) is evaluated once, where the first of them
+    evaluated it, so it gives the same value, or raises at the same point."""
+    out: list[str] = []
+    i = 0
+    while i < len(rules):
+        conjuncts, bit = rules[i]
+        head = conjuncts[0] if conjuncts else None
+        j = i + 1
+        while head is not None and j < len(rules) and rules[j][0][:1] == [head]:
+            j += 1
+        if j - i >= 2:
+            out.append(f"{indent}if {head}:")
+            out += _grouped([(c[1:], b) for c, b in rules[i:j]], indent + "    ")
+        elif conjuncts:
+            out.append(f"{indent}if {' and '.join(conjuncts)}:")
+            out.append(f"{indent}    m |= {bit}")
+        else:
+            out.append(f"{indent}m |= {bit}")
+        i = j
+    return out
+
+
+def _inline_single_uses(
+    lines: list[str], ahead: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """``lines`` with each test of ``ahead`` (source: local) that they use once written in
+    place of its local, and the tests still worth evaluating ahead."""
+    kept: dict[str, str] = {}
+    for source, name in ahead.items():
+        word = re.compile(rf"\b{name}\b")
+        if sum(len(word.findall(line)) for line in lines) == 1:
+            literal = source.replace("\\", "\\\\")  # (a replacement string, taken as is)
+            lines = [word.sub(literal, line) for line in lines]
+        else:
+            kept[source] = name
+    return lines, kept
+
+
 def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, ...]]]]:
     ns = Namespace()
     ns.values["Undecided"] = Undecided
@@ -280,6 +338,14 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
             for rule in table.rules:
                 condition_source(rule.condition, ns, local.__getitem__, _Counting(counts), masks)
         shared = _Shared(counts)
+        conjuncts = (
+            [
+                _conjuncts(rule.condition, ns, local.__getitem__, shared, masks)
+                for rule in table.rules
+            ]
+            if table.combine is not Combine.FIRST
+            else None
+        )
         rules = [
             RuleSource(
                 rule.index,
@@ -291,8 +357,16 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
             )
             for rule in table.rules
         ]
+        grouped = (
+            _grouped([(c, 1 << r.index) for c, r in zip(conjuncts, table.rules, strict=True)])
+            if conjuncts is not None
+            else None
+        )
+        ahead = shared.names
+        if grouped is not None:  # a test left with one use after grouping is made there
+            grouped, ahead = _inline_single_uses(grouped, ahead)
         lines.append(f"    # table {position}")
-        lines += [f"    {name} = {source}" for source, name in shared.names.items()]
+        lines += [f"    {name} = {source}" for source, name in ahead.items()]
         if table.combine is Combine.COLLECT:
             # What its rules copy must be in ``f`` for outcome() to read.
             for rule in table.rules:
@@ -300,7 +374,7 @@ def _generate(policy: Policy) -> tuple[str, Callable[..., dict[str, tuple[int, .
                     if source is not None and source in policy.producers and source not in written:
                         written.add(source)
                         lines.append(f"    f[{ns.constant(source, 'k')}] = {local[source]}")
-        lines += table_source(table.combine, position, rules, "collect")
+        lines += table_source(table.combine, position, rules, "collect", grouped)
         if table.combine is Combine.COLLECT:
             names = "".join(f"{local[name]}, " for name in table.outputs)
             lines.append(f"    ({names}) = o")
