@@ -143,29 +143,12 @@ class Rationale:
     def _generate(self) -> dict[str, _Walk]:
         """The walk of an explanation as generated code, one function per table: it marks the
         table done, then goes through the items of the rules that fired (which depend only on
-        the fired indexes), visiting a table not yet done (a leaf's walk written in place)
-        and appending a step: a fixed one finished, another rendered from the facts ``V``
-        unless ``R`` (a memo's reader) has it, then kept by ``P`` (its put). As everywhere
-        else, the source holds only generated names: ids and steps are bound constants."""
+        the fired indexes), visiting a table not yet done and appending a step: a fixed one
+        finished, another rendered from the facts ``V`` unless ``R`` (a memo's reader) has
+        it, then kept by ``P`` (its put). As everywhere else, the source holds only generated
+        names: ids and steps are bound constants."""
         ns = Namespace()
         names = {table.id: f"t{p}" for p, table in enumerate(self.policy.tables)}
-        tables = {table.id: table for table in self.policy.tables}
-        # A table whose walk visits no other is written in place where it is visited (no call
-        # per visit); the others are called (written in place, the code grows ~170 times).
-        leaves = {
-            t
-            for t in tables
-            if not any(
-                isinstance(item, str)
-                for items in (
-                    *self._first.get(t, ()),
-                    self._prefix.get(t, ()),
-                    *self._fire.get(t, ()),
-                )
-                for item in items
-                if item != t
-            )
-        }
 
         def emit(items: Sequence[Item], indent: str, done: frozenset[str]) -> list[str]:
             """The items' code; ``done``: the tables surely explained before it runs (a
@@ -178,10 +161,7 @@ class Rationale:
                         continue
                     visited.add(item)
                     out.append(f"{indent}if {ns.constant(item, 'k')} not in done:")
-                    if item in leaves:
-                        out += body(item, f"{indent}    ")
-                    else:
-                        out.append(f"{indent}    {names[item]}(F, V, out, done, R, P)")
+                    out.append(f"{indent}    {names[item]}(F, V, out, done, R, P)")
                 elif item.fixed is not None:
                     out.append(f"{indent}out.append({ns.constant(item.fixed, 's')})")
                 else:  # rendered once per step and the values it reads
@@ -194,34 +174,26 @@ class Rationale:
                     ]
             return out or [f"{indent}pass"]
 
-        def body(table_id: str, indent: str) -> list[str]:
-            """A table's walk. Its fired index has a name of its own (``i`` + the table's
-            function name): a walk written inside another's branch leaves that one's alone."""
-            key = ns.constant(table_id, "k")
-            i = f"i{names[table_id]}"
-            out = [f"{indent}done.add({key})"]
-            itself = frozenset({table_id})
-            if table_id in self._first:
-                out.append(f"{indent}{i} = F[{key}][0]")
-                for k, items in enumerate(self._first[table_id]):
-                    out.append(f"{indent}{'el' if k else ''}if {i} == {k}:")
-                    out += emit(items, f"{indent}    ", itself)
-                return out
-            prefix = self._prefix[table_id]
-            out += emit(prefix, indent, itself)
-            if not tables[table_id].rules:
-                return out
-            before = itself.union(t for t in prefix if isinstance(t, str))
-            out.append(f"{indent}for {i} in F[{key}]:")
-            for k, items in enumerate(self._fire[table_id]):
-                out.append(f"{indent}    {'el' if k else ''}if {i} == {k}:")
-                out += emit(items, f"{indent}        ", before)
-            return out
-
         lines: list[str] = []
         for table in self.policy.tables:
-            lines.append(f"def {names[table.id]}(F, V, out, done, R, P):")
-            lines += body(table.id, "    ")
+            key = ns.constant(table.id, "k")
+            lines += [f"def {names[table.id]}(F, V, out, done, R, P):", f"    done.add({key})"]
+            itself = frozenset({table.id})
+            if table.id in self._first:
+                lines.append(f"    i = F[{key}][0]")
+                for k, items in enumerate(self._first[table.id]):
+                    lines.append(f"    {'el' if k else ''}if i == {k}:")
+                    lines += emit(items, "        ", itself)
+                continue
+            prefix = self._prefix[table.id]
+            lines += emit(prefix, "    ", itself)
+            if not table.rules:
+                continue
+            before = itself.union(t for t in prefix if isinstance(t, str))
+            lines.append(f"    for i in F[{key}]:")
+            for k, items in enumerate(self._fire[table.id]):
+                lines.append(f"        {'el' if k else ''}if i == {k}:")
+                lines += emit(items, "            ", before)
         every = ", ".join(f"{ns.constant(t, 'k')}: {name}" for t, name in names.items())
         lines += ["def walks():", f"    return {{{every}}}"]
         walks: dict[str, _Walk] = ns.compile("\n".join(lines) + "\n", "walks", "<rationale>")()
