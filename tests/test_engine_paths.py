@@ -8,11 +8,19 @@ validation and share their field names. None of that may show in what ``decide``
 from __future__ import annotations
 
 import re
+from itertools import combinations
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from rollback_decision import Policy, decide, load_policy
 from rollback_decision.decision import Decision
-from rollback_decision.engine import native
+from rollback_decision.engine import core, native
+from rollback_decision.facts import parse_incident
+from rollback_decision.policy.codegen import Namespace, condition_source
+from rollback_decision.policy.conditions import Operand
+from rollback_decision.policy.conditions import Test as Check
 from tests.conftest import EXAMPLES
 
 INCIDENTS: list[dict[str, Any]] = [
@@ -77,3 +85,64 @@ def test_results_share_field_names_but_a_copy_changes_only_itself(policy: Policy
 
 def _numbers_run_on(decision: Decision) -> bool:
     return [s.number for s in decision.plan] == list(range(1, len(decision.plan) + 1))
+
+
+def test_set_tests_of_a_list_fact_read_one_bit_mask_as_the_set_operations_answer() -> None:
+    literals = [[], ["p"], ["p", "q"], ["q", "r", "s"]]
+    checks = [
+        Check("xs", op, Operand(value=literal))
+        for op in ("any_of", "none_of", "all_of", "subset_of")
+        for literal in literals
+    ]
+    table = SimpleNamespace(rules=[SimpleNamespace(condition=c) for c in checks])
+    ns = Namespace()
+    masks = native._SetMasks(SimpleNamespace(tables=[table]), ns)  # type: ignore[arg-type]
+    lines = masks.lines("xs", "x")
+    assert lines, "a list fact tested more than once gets a mask"
+    tests = [condition_source(c, ns, {"xs": "x"}.__getitem__, None, masks) for c in checks]
+    assert not any("isdisjoint" in t or "issu" in t for t in tests)
+    plain = [condition_source(c, ns, {"xs": "x"}.__getitem__) for c in checks]
+    body = "".join(f"{line}\n" for line in lines)
+    source = (
+        f"def masked(x):\n{body}    return [bool(t) for t in ({', '.join(tests)},)]\n"
+        f"def plain(x):\n    return [bool(t) for t in ({', '.join(plain)},)]\n"
+    )
+    masked, by_sets = ns.compile(source, "masked", "<t>"), ns.compile(source, "plain", "<t>")
+    members = ("p", "q", "r", "s", "t")  # "t": in no literal set
+    for size in range(len(members) + 1):
+        for value in combinations(members, size):
+            assert masked(value) == by_sets(value), value
+            assert masked(value + value[:1]) == by_sets(value + value[:1])  # a repeat
+    with pytest.raises(TypeError):  # a null list raises, as the set operations do
+        masked(None)
+    with pytest.raises(TypeError):
+        by_sets(None)
+
+
+def test_the_key_a_decision_is_remembered_by_gives_the_incident_facts() -> None:
+    for data in INCIDENTS:
+        incident = parse_incident(data)
+        facts = core.incident_facts(incident)
+        key = core.incident_key(incident)
+        assert key == tuple(facts.values())
+        rebuilt = core.facts_of_key(key)
+        assert rebuilt == facts
+        assert list(rebuilt) == list(facts)  # the same order
+        assert rebuilt is not core.facts_of_key(key)  # a dict of its own each time
+
+
+def test_rules_that_start_with_the_same_test_are_tested_under_one_if_of_it() -> None:
+    rules = [(["a0", "(x)"], 1), (["a0"], 2), (["a0", "(y)", "(z)"], 4), (["(w)"], 8)]
+    assert native._grouped(rules) == [
+        "    if a0:",
+        "        if (x):",
+        "            m |= 1",
+        "        m |= 2",
+        "        if (y) and (z):",
+        "            m |= 4",
+        "    if (w):",
+        "        m |= 8",
+    ]
+    lines, kept = native._inline_single_uses(["    if a0:", "    if a1 and a10:"], {"(p)": "a1"})
+    assert lines == ["    if a0:", "    if (p) and a10:"]
+    assert kept == {}

@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from rollback_decision.decision import Decision
 from rollback_decision.engine import native
-from rollback_decision.engine.core import Matcher, assemble, incident_facts, run
+from rollback_decision.engine.core import (
+    Matcher,
+    assemble,
+    facts_of_key,
+    incident_facts,
+    incident_key,
+    run,
+)
 from rollback_decision.errors import EngineUnavailableError
 from rollback_decision.facts import Incident, parse_incident
 from rollback_decision.policy import Policy, default_policy
@@ -53,17 +60,19 @@ def decide(
     """
     facts = incident if type(incident) is Incident else parse_incident(incident)
     chosen = policy if policy is not None else default_policy()
-    values = incident_facts(facts)
     memo = key = None
     if remember:
         memo = chosen.runtime.memos[_MEMOS.get(engine) or f"decisions.{engine}"]
-        key = tuple(values.values())  # every fact, hashable
+        key = incident_key(facts)  # every fact, hashable
         found: Decision | None = memo.reader(key)
         if found is not None:
             return found
+        values = facts_of_key(key)  # (not read from the incident again)
+    else:
+        values = incident_facts(facts)
     if engine == "native":
         pipeline = chosen.runtime.compiled.get(native.PIPELINE) or native.pipeline(chosen)
-        trace = pipeline.run(values, remember=remember)
+        trace = pipeline.run(values, remember=remember, key=key)
     else:
         trace = run(chosen, facts, matcher_for(engine, chosen))
     decision = assemble(chosen, trace, remember=remember)

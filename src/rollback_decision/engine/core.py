@@ -23,11 +23,14 @@ from rollback_decision.policy.semantics import outcome
 
 __all__ = [
     "DECISION_OUTPUTS",
+    "FACT_NAMES",
     "Matcher",
     "Trace",
     "assemble",
     "build_decision",
+    "facts_of_key",
     "incident_facts",
+    "incident_key",
     "run",
 ]
 
@@ -38,36 +41,69 @@ Matcher = Callable[[CompiledTable, Mapping[str, Any]], Sequence[int]]
 Trace = tuple[dict[str, Any], dict[str, tuple[int, ...]]]
 
 
-def _facts_reader() -> Callable[[Incident], dict[str, Any]]:
-    """``incident_facts`` as generated code: a copy of a dict of every fact, filled in."""
+#: what :func:`_facts_readers` makes: incident_facts, incident_key, facts_of_key, FACT_NAMES
+_Readers = tuple[
+    Callable[[Incident], dict[str, Any]],
+    Callable[[Incident], tuple[Any, ...]],
+    Callable[[tuple[Any, ...]], dict[str, Any]],
+    tuple[str, ...],
+]
+
+
+def _facts_readers() -> _Readers:
+    """``incident_facts``, ``incident_key`` and ``facts_of_key`` as generated code, and the
+    names of the facts in the order they give them."""
     ns = Namespace()
-    items = []
-    names = []
+    stores: list[str] = []
+    values: list[str] = []
+    locals_: list[str] = []
+    names: list[str] = []
     for model, holder in ((Incident, "d"), (Change, "c")):
         for name, field in model.model_fields.items():
             if name == "change":
                 continue
-            key = ns.constant(name, "k")
+            k = ns.constant(name, "k")
             names.append(name)
             listed = typing.get_origin(field.annotation) is list
-            value = f"tuple({holder}[{key}])" if listed else f"{holder}[{key}]"
-            items.append(f"    f[{key}] = {value}\n")
+            value = f"tuple({holder}[{k}])" if listed else f"{holder}[{k}]"
+            stores.append(f"    f[{k}] = {value}\n")
+            values.append(f"        {value},\n")
+            locals_.append(f"x{len(locals_)}")
     # Filling a copy of a dict that already holds every key (in this order) costs less than
-    # a dict display of as many entries, which grows the dict as it goes.
+    # a dict display of as many entries, which grows the dict as it goes (or than building
+    # it from pairs: a C-level pass costs more per item than a generated store).
+    start = "    d = i.__dict__\n    c = d[k_change].__dict__\n"
+    refill = "".join(
+        f"    f[{ns.constant(name, 'k')}] = {x}\n" for name, x in zip(names, locals_, strict=True)
+    )
     source = (
-        "def read(i):\n    d = i.__dict__\n    c = d[k_change].__dict__\n    f = every.copy()\n"
-        f"{''.join(items)}    return f\n"
+        f"def read(i):\n{start}    f = every.copy()\n{''.join(stores)}    return f\n"
+        f"def key(i):\n{start}    return (\n{''.join(values)}    )\n"
+        f"def facts(t):\n    ({', '.join(locals_)},) = t\n    f = every.copy()\n"
+        f"{refill}    return f\n"
     )
     ns.values["k_change"] = "change"
     ns.values["every"] = MappingProxyType(dict.fromkeys(names))
-    reader: Callable[[Incident], dict[str, Any]] = ns.compile(source, "read", "<facts>")
-    return reader
+    return (
+        ns.compile(source, "read", "<facts>"),
+        ns.compile(source, "key", "<facts>"),
+        ns.compile(source, "facts", "<facts>"),
+        tuple(names),
+    )
 
 
+incident_facts: Callable[[Incident], dict[str, Any]]
+#: ``tuple(incident_facts(incident).values())`` without the dict: what decisions are
+#: remembered by. Generated code, as ``incident_facts`` is.
+incident_key: Callable[[Incident], tuple[Any, ...]]
+#: ``incident_facts(incident)`` from ``incident_key(incident)`` (without reading it again).
+facts_of_key: Callable[[tuple[Any, ...]], dict[str, Any]]
+#: The names of the incident's facts, in the order :func:`incident_key` gives them.
+FACT_NAMES: tuple[str, ...]
 #: The facts rules read (``incident_facts(incident)``): the incident's fields with ``change``
 #: flattened beside them. Lists become tuples: every fact is hashable, like the derived facts
 #: tables compute. Generated code itself (decide calls it: no Python frame around it).
-incident_facts: Callable[[Incident], dict[str, Any]] = _facts_reader()
+incident_facts, incident_key, facts_of_key, FACT_NAMES = _facts_readers()
 incident_facts.__doc__ = """The facts rules read: the incident's fields with ``change`` flattened
 beside them. Lists become tuples: every fact is hashable, like the derived facts tables
 compute."""

@@ -14,7 +14,10 @@ from typing import Any
 
 from rollback_decision.policy.operators import Family, operator
 
-__all__ = ["Namespace", "condition_source"]
+__all__ = ["Namespace", "SetTest", "condition_source"]
+
+#: set_test(operator name, fact name, literal set) -> an expression, or None
+SetTest = Callable[[str, str, frozenset[Any]], "str | None"]
 
 _BUILTINS = {"len": len, "set": set, "bool": bool, "tuple": tuple, "dict": dict, "any": any}
 
@@ -61,11 +64,15 @@ def condition_source(
     ns: Namespace,
     fact: Callable[[str], str],
     shared: Callable[[str], str] | None = None,
+    set_test: SetTest | None = None,
 ) -> str:
     """A Python expression for ``condition``; ``fact(name)`` is the expression of a fact.
 
     ``shared`` (if given) is offered the expression of every test that cannot raise and may
     return another expression in its place (a local bound to it ahead of a table's rules).
+    ``set_test`` (if given) is offered every set test against a literal set, as (operator
+    name, fact name, the compiled set), and may return an expression in its place (None: the
+    operator's own).
     """
     from rollback_decision.policy.conditions import AllOf, AnyOf, Not, Test
 
@@ -76,12 +83,18 @@ def condition_source(
             found = op.source(x, fact(condition.operand.fact), against_fact=True)
             safe = op.family in _NEVER_RAISE
         else:
-            found = op.source(x, ns.constant(op.compile_operand(condition.operand.value)), False)
+            operand = op.compile_operand(condition.operand.value)
+            replaced = (
+                set_test(op.name, condition.fact, operand)
+                if set_test is not None and op.family is Family.SET
+                else None
+            )
+            found = replaced or op.source(x, ns.constant(operand), False)
             safe = op.family in _NEVER_RAISE or op.family is Family.MEMBERSHIP
         return shared(found) if shared is not None and safe else found
     if isinstance(condition, Not):
-        return f"(not {condition_source(condition.item, ns, fact, shared)})"
-    parts = [condition_source(item, ns, fact, shared) for item in condition.items]
+        return f"(not {condition_source(condition.item, ns, fact, shared, set_test)})"
+    parts = [condition_source(item, ns, fact, shared, set_test) for item in condition.items]
     if not parts:
         return "True"
     joiner = " and " if isinstance(condition, AllOf) else " or "

@@ -89,44 +89,57 @@ def communication(
         return _communication(catalogue, plans[0], stakeholders, messages, post_mortems, value)
     # The messages fix which values their texts name (and in which order): the key. A
     # parameter's value is the catalogue's own (``get`` reads None for it unless a fact has
-    # its name); facts are hashable.
-    key = (
-        plans[0],
-        stakeholders,
-        messages,
-        post_mortems,
-        *map(get, chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
-    )
+    # its name); facts are hashable. The names of a selection of messages are remembered.
+    names: tuple[str, ...] | None = runtime.memos["plan.message_names"].reader(messages)
+    if names is None:
+        names = runtime.memos["plan.message_names"].put(
+            messages, tuple(chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages))))
+        )
+    key = (plans[0], stakeholders, messages, post_mortems, *map(get, names))
     memo = runtime.memos["plan.communication"]
     found: Communication | None = memo.reader(key)
     if found is None:
-        value = fact_or_parameter(facts, catalogue.parameters)
-        # Many communications share a message with the same values, and many messages a
-        # text (a subject may name what the text does not): each is made once.
-        rendered, texts = runtime.memos["plan.messages"], runtime.memos["plan.texts"]
-
-        def text(t: PlanText) -> str:
-            if t.template is None:
-                return t.text
-            # by its text (a str hashes once; the PlanText's dataclass hash is Python code):
-            # a text fixes its template, so equal texts render equal with equal values
-            text_key = (t.text, *map(get, t.template.names))
-            done: str | None = texts.reader(text_key)
-            return done if done is not None else texts.put(text_key, t.render(value))
-
-        def message(i: str) -> Message:
-            entry = entries[i]
-            message_key = (i, *map(get, entry.names))
-            done: Message | None = rendered.reader(message_key)
-            return done or rendered.put(message_key, _message(entry, value, text))
-
         found = memo.put(
             key,
-            _communication(
-                catalogue, plans[0], stakeholders, messages, post_mortems, value, message
-            ),
+            _remembered(catalogue, facts, runtime, plans[0], stakeholders, messages, post_mortems),
         )
     return found
+
+
+def _remembered(
+    catalogue: PlanCatalogue,
+    facts: Mapping[str, Any],
+    runtime: Runtime,
+    plan: str,
+    stakeholders: Sequence[str],
+    messages: Sequence[str],
+    post_mortems: Sequence[str],
+) -> Communication:
+    """A communication not remembered: its messages and texts each made once (a function of
+    its own, so that the closures' cells are made only here)."""
+    get = facts.get
+    entries = catalogue.messages
+    value = fact_or_parameter(facts, catalogue.parameters)
+    # Many communications share a message with the same values, and many messages a text
+    # (a subject may name what the text does not): each is made once.
+    rendered, texts = runtime.memos["plan.messages"], runtime.memos["plan.texts"]
+
+    def text(t: PlanText) -> str:
+        if t.template is None:
+            return t.text
+        # by its text (a str hashes once; the PlanText's dataclass hash is Python code):
+        # a text fixes its template, so equal texts render equal with equal values
+        text_key = (t.text, *map(get, t.template.names))
+        done: str | None = texts.reader(text_key)
+        return done if done is not None else texts.put(text_key, t.render(value))
+
+    def message(i: str) -> Message:
+        entry = entries[i]
+        message_key = (i, *map(get, entry.names))
+        done: Message | None = rendered.reader(message_key)
+        return done or rendered.put(message_key, _message(entry, value, text))
+
+    return _communication(catalogue, plan, stakeholders, messages, post_mortems, value, message)
 
 
 def _communication(

@@ -229,7 +229,11 @@ class RuleSource:
 
 
 def table_source(
-    combine: Combine, position: int, rules: Sequence[RuleSource], collect: str
+    combine: Combine,
+    position: int,
+    rules: Sequence[RuleSource],
+    collect: str,
+    mask_lines: Sequence[str] | None = None,
 ) -> list[str]:
     """Lines (indented for a function body) that evaluate one table as :func:`outcome` does.
 
@@ -238,7 +242,9 @@ def table_source(
     that fired and raises ``Undecided(position, matches)`` on a gap or an overlap. A collect
     table computes which rules match as a bit mask and leaves the outputs to
     ``G[position](mask)`` (what is remembered) or else ``{collect}(position, mask, f)``,
-    which applies :func:`outcome`; ``o`` is bound to the output values.
+    which applies :func:`outcome`; ``o`` is bound to the output values. ``mask_lines`` (if
+    given) are the lines that set a collect or unique table's mask ``m`` from 0, in place of
+    one test per rule.
     """
     fired = f"F{position}"
     out: list[str] = []
@@ -253,9 +259,12 @@ def table_source(
         out.append(f"        raise Undecided({position}, ())")
         return out
     out.append("    m = 0")
-    for rule in rules:
-        out.append(f"    if {rule.condition}:")
-        out.append(f"        m |= {1 << rule.index}")
+    if mask_lines is not None:
+        out += mask_lines
+    else:
+        for rule in rules:
+            out.append(f"    if {rule.condition}:")
+            out.append(f"        m |= {1 << rule.index}")
     if combine is Combine.COLLECT:
         out.append(f"    r = G[{position}](m)")
         out.append("    if r is None:")
