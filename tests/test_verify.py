@@ -288,8 +288,10 @@ def test_verify_decides_afresh_with_the_native_engines_own_pipeline(
     asked = itertools.count()
     honest = native.Pipeline.run
 
-    def flaky(self: native.Pipeline, facts: dict[str, Any], *, remember: bool = True) -> Any:
-        facts, fired = honest(self, facts, remember=remember)
+    def flaky(
+        self: native.Pipeline, facts: dict[str, Any], *, remember: bool = True, **rest: Any
+    ) -> Any:
+        facts, fired = honest(self, facts, remember=remember, **rest)
         if not remember and next(asked) % 2:
             empty = outcome(last, (), facts)
             assert empty.values is not None
