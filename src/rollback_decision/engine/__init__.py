@@ -10,7 +10,6 @@ from rollback_decision.engine import native
 from rollback_decision.engine.core import (
     Matcher,
     assemble,
-    facts_of_key,
     incident_facts,
     incident_key,
     run,
@@ -60,23 +59,25 @@ def decide(
     """
     facts = incident if type(incident) is Incident else parse_incident(incident)
     chosen = policy if policy is not None else default_policy()
-    memo = key = None
     if remember:
         memo = chosen.runtime.memos[_MEMOS.get(engine) or f"decisions.{engine}"]
         key = incident_key(facts)  # every fact, hashable
         found: Decision | None = memo.reader(key)
         if found is not None:
             return found
-        values = facts_of_key(key)  # (not read from the incident again)
-    else:
-        values = incident_facts(facts)
+        if engine == "native":
+            decide_key = chosen.runtime.compiled.get(native.DECIDER) or native.decider(chosen)
+            decision = decide_key(key)
+        else:
+            decision = assemble(chosen, run(chosen, facts, matcher_for(engine, chosen)))
+        memo.put(key, decision)
+        return decision
     if engine == "native":
         pipeline = chosen.runtime.compiled.get(native.PIPELINE) or native.pipeline(chosen)
-        trace = pipeline.run(values, remember=remember, key=key)
+        trace = pipeline.run(incident_facts(facts), remember=False)
     else:
         trace = run(chosen, facts, matcher_for(engine, chosen))
-    decision = assemble(chosen, trace, remember=remember)
-    return memo.put(key, decision) if memo is not None else decision
+    return assemble(chosen, trace, remember=False)
 
 
 def clear_caches(policy: Policy | None = None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rollback_decision._models import built, every_field
 from rollback_decision.decision import Action, Decision, RationaleStep
-from rollback_decision.engine.rationale import RATIONALE, rationale
+from rollback_decision.engine.rationale import rationale
 from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
@@ -22,11 +22,14 @@ from rollback_decision.policy.codegen import Namespace
 from rollback_decision.policy.semantics import outcome
 
 __all__ = [
+    "ASSEMBLER",
     "DECISION_OUTPUTS",
     "FACT_NAMES",
+    "Assembler",
     "Matcher",
     "Trace",
     "assemble",
+    "assembler",
     "build_decision",
     "facts_of_key",
     "incident_facts",
@@ -221,17 +224,38 @@ def _decision(
     return built(Decision, fields, _EVERY_DECISION_FIELD)
 
 
+#: What :func:`assembler` gives: ``(facts, fired, remember)`` to the complete Decision.
+Assembler = Callable[[Mapping[str, Any], Mapping[str, tuple[int, ...]], bool], Decision]
+#: The name the runtime keeps a policy's :data:`Assembler` by (hot paths read ``compiled``).
+ASSEMBLER = "decision.assembler"
+
+
+def assembler(policy: Policy) -> Assembler:
+    """:func:`assemble` for ``policy`` with its compiled parts (the plan, the rationale, the
+    actions) bound once, made once per policy: what each engine's final facts go through."""
+    return policy.runtime.once(ASSEMBLER, _assembler, policy)
+
+
+def _assembler(policy: Policy) -> Assembler:
+    runtime = policy.runtime
+    actions: _ActionFacts = runtime.once(_ACTIONS, _action_facts, policy)
+    expand = policy.plan.expand if policy.plan is not None else None
+    explain = rationale(policy).steps
+
+    def assemble(
+        facts: Mapping[str, Any], fired: Mapping[str, tuple[int, ...]], remember: bool
+    ) -> Decision:
+        action = actions.get(facts["action"]) or _action(policy, facts["action"])
+        parts = (
+            expand(facts, runtime if remember else None) if expand is not None else _own(_NO_PLAN)
+        )
+        steps = explain(facts, fired, action[2], remember=remember)
+        return _decision(policy, facts, steps, parts, action)
+
+    return assemble
+
+
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:
     """The complete Decision of a run: rationale, plan, checklists and communication."""
     facts, fired = trace
-    # (_action's hot path, without a frame of its own)
-    actions: _ActionFacts = policy.runtime.compiled.get(_ACTIONS) or _NO_ACTIONS
-    action = actions.get(facts["action"]) or _action(policy, facts["action"])
-    parts = (
-        policy.plan.expand(facts, policy.runtime if remember else None)
-        if policy.plan is not None
-        else _own(_NO_PLAN)
-    )
-    explain = policy.runtime.compiled.get(RATIONALE) or rationale(policy)
-    steps = explain.steps(facts, fired, action[2], remember=remember)
-    return _decision(policy, facts, steps, parts, action)
+    return (policy.runtime.compiled.get(ASSEMBLER) or assembler(policy))(facts, fired, remember)

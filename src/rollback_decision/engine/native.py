@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from rollback_decision.engine.core import FACT_NAMES, Matcher, Trace
+from rollback_decision.decision import Decision
+from rollback_decision.engine.core import FACT_NAMES, Matcher, Trace, assembler, facts_of_key
 from rollback_decision.errors import DecisionError
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.codegen import Namespace, condition_source
@@ -33,7 +34,7 @@ from rollback_decision.policy.semantics import (
     table_source,
 )
 
-__all__ = ["PIPELINE", "Pipeline", "match", "matcher", "pipeline"]
+__all__ = ["DECIDER", "PIPELINE", "Pipeline", "decider", "match", "matcher", "pipeline"]
 
 
 def match(table: CompiledTable, facts: Mapping[str, Any]) -> tuple[int, ...]:
@@ -125,10 +126,13 @@ class Pipeline:
             else:
                 fired = self._run(facts, key, self._collect, self._forget)
         except Undecided as undecided:
-            table = self.tables[undecided.position]
-            problem = outcome(table, undecided.matches, facts)
-            raise DecisionError(table.id, problem.message(table)) from None
+            raise self.problem(undecided, facts) from None
         return facts, fired
+
+    def problem(self, undecided: Undecided, facts: Mapping[str, Any]) -> DecisionError:
+        """The error to raise where the generated code found a table undecided."""
+        table = self.tables[undecided.position]
+        return DecisionError(table.id, outcome(table, undecided.matches, facts).message(table))
 
     def _collect(self, position: int, mask: int, facts: dict[str, Any]) -> tuple[Any, ...]:
         # A collect table fires every rule that matches: its outcome (fired, values).
@@ -153,6 +157,34 @@ PIPELINE = "native.pipeline"
 def pipeline(policy: Policy) -> Pipeline:
     """The policy's compiled pipeline (made once, kept by the policy's runtime)."""
     return policy.runtime.once(PIPELINE, Pipeline, policy)
+
+
+#: The name :func:`decider` keeps it by in the runtime (hot paths read ``compiled`` first).
+DECIDER = "native.decider"
+
+
+def decider(policy: Policy) -> Callable[[tuple[Any, ...]], Decision]:
+    """The native engine's decision on an incident given by its key
+    (:func:`~rollback_decision.engine.core.incident_key`), every memo used: the pipeline and
+    :func:`~rollback_decision.engine.core.assemble` in one frame, made once per policy. What
+    ``decide()`` runs on an incident it does not remember."""
+    return policy.runtime.once(DECIDER, _decider, policy)
+
+
+def _decider(policy: Policy) -> Callable[[tuple[Any, ...]], Decision]:
+    pipe = pipeline(policy)
+    run, collect, readers = pipe._run, pipe._collect_remembered, pipe._readers
+    assemble = assembler(policy)
+
+    def decide(key: tuple[Any, ...]) -> Decision:
+        facts = facts_of_key(key)
+        try:
+            fired = run(facts, key, collect, readers)
+        except Undecided as undecided:
+            raise pipe.problem(undecided, facts) from None
+        return assemble(facts, fired, True)
+
+    return decide
 
 
 class _Counting:
