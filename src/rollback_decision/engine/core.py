@@ -159,7 +159,6 @@ _ActionFacts = Mapping[Any, tuple[Action, bool, tuple[str, ...]]]
 
 #: The name the runtime keeps a policy's _ActionFacts by.
 _ACTIONS = "decision.actions"
-_NO_ACTIONS: _ActionFacts = MappingProxyType({})
 
 
 def _action_facts(policy: Policy) -> _ActionFacts:

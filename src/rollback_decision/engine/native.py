@@ -101,25 +101,17 @@ class Pipeline:
         self._readers = tuple(m.reader if m is not None else never for m in self._memos)
         self._forget = tuple(never for _ in self._memos)
 
-    def run(
-        self,
-        facts: dict[str, Any],
-        *,
-        remember: bool = True,
-        key: tuple[Any, ...] | None = None,
-    ) -> Trace:
+    def run(self, facts: dict[str, Any], *, remember: bool = True) -> Trace:
         """The facts after every table and the rules each fired, as ``core.run`` gives them,
         from an incident's facts (:func:`~rollback_decision.engine.core.incident_facts`; the
-        mapping is completed in place). ``key``: the same facts as
-        :func:`~rollback_decision.engine.core.incident_key` gives them, if the caller has it
-        (the generated code takes the incident's facts from it in one step).
+        mapping is completed in place).
 
         A collect table's outcome depends only on which of its rules match (unless its rules
         copy facts): it is remembered per set of matches by the policy's runtime, unless
         ``remember`` is false.
         """
-        if key is None:
-            key = tuple(map(facts.__getitem__, FACT_NAMES))
+        # (the generated code takes the incident's facts from their key in one step)
+        key = tuple(map(facts.__getitem__, FACT_NAMES))
         try:
             if remember:
                 fired = self._run(facts, key, self._collect_remembered, self._readers)
@@ -165,9 +157,10 @@ DECIDER = "native.decider"
 
 def decider(policy: Policy) -> Callable[[tuple[Any, ...]], Decision]:
     """The native engine's decision on an incident given by its key
-    (:func:`~rollback_decision.engine.core.incident_key`), every memo used: the pipeline and
-    :func:`~rollback_decision.engine.core.assemble` in one frame, made once per policy. What
-    ``decide()`` runs on an incident it does not remember."""
+    (:func:`~rollback_decision.engine.core.incident_key`), every memo used: the generated
+    pipeline, then :func:`~rollback_decision.engine.core.assembler`'s closure, bound once per
+    policy (no lookups per call). What ``decide()`` runs on an incident it does not
+    remember."""
     return policy.runtime.once(DECIDER, _decider, policy)
 
 
