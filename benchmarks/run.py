@@ -136,25 +136,24 @@ def breakdown(incidents: Sequence[Incident], repeats: int) -> list[str]:
 
     def run() -> list[int]:
         clear_caches(policy)
-        pipe, explain, plan, runtime = (
+        assert policy.plan is not None
+        pipe, explain, expand = (
             native.pipeline(policy),
             rationale(policy),
-            policy.plan,
-            policy.runtime,
+            policy.plan.expander(policy.runtime),
         )
-        assert plan is not None
         spent = [0] * len(parts)
         for incident in incidents:
             t0 = clock()
             values = incident_facts(parse_incident(incident))
             key = tuple(values.values())
-            memo = runtime.memo("decisions.native")
+            memo = policy.runtime.memo("decisions.native")
             memo.get(key)
             t1 = clock()
             facts, fired = pipe.run(values)
             t2 = clock()
             action = _action(policy, facts["action"])
-            expanded = plan.expand(facts, runtime)
+            expanded = expand(facts)
             t3 = clock()
             steps = explain.steps(facts, fired, action[2])
             t4 = clock()

@@ -22,8 +22,8 @@ __all__ = ["built", "every_field"]
 
 M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
-_set = object.__setattr__
 # The slots every pydantic model has, set through their descriptors (no attribute lookup).
+_dict = BaseModel.__dict__["__dict__"].__set__
 _fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -39,7 +39,7 @@ def built(cls: type[M], fields: dict[str, Any], every: set[str] | None = None) -
     """An instance of ``cls`` holding ``fields`` (all of them, already valid), unvalidated;
     ``every`` is :func:`every_field` of ``cls``, shared (default: a set of its own)."""
     model: M = _new(cls)
-    _set(model, "__dict__", fields)
+    _dict(model, fields)
     _fields_set(model, every if every is not None else set(fields))
     _extra(model, None)
     _private(model, None)

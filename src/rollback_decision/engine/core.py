@@ -19,6 +19,7 @@ from rollback_decision.errors import DecisionError
 from rollback_decision.facts import Change, Incident
 from rollback_decision.policy import CompiledTable, Policy
 from rollback_decision.policy.codegen import Namespace
+from rollback_decision.policy.plan import Parts
 from rollback_decision.policy.semantics import outcome
 
 __all__ = [
@@ -191,20 +192,27 @@ def build_decision(
     return _decision(policy, facts, list(rationale), _own(parts))
 
 
-def _own(parts: Mapping[str, Any]) -> dict[str, Any]:
-    """Plan parts with lists of their own."""
-    return {name: list(v) if name != "communication" else v for name, v in parts.items()}
+def _own(parts: Mapping[str, Any]) -> Parts:
+    """Plan parts by name as :data:`Parts`, with lists of their own."""
+    return (
+        list(parts["plan"]),
+        list(parts["checklists"]),
+        list(parts["monitoring"]),
+        list(parts["warnings"]),
+        parts["communication"],
+    )
 
 
 def _decision(
     policy: Policy,
     facts: Mapping[str, Any],
     rationale: list[RationaleStep],
-    parts: Mapping[str, Any],
+    parts: Parts,
     action_facts: tuple[Action, bool, tuple[str, ...]] | None = None,
 ) -> Decision:
     """:func:`build_decision` from lists of its own (the Decision keeps them)."""
     action, reports_type, _ = action_facts or _action(policy, facts["action"])
+    plan, checklists, monitoring, warnings, communication = parts
     authority_id = facts["authority"]
     fields = {
         "action": action,
@@ -213,11 +221,11 @@ def _decision(
         "rollback_eta_minutes": facts["rollback_eta"] if reports_type else None,
         "rollback_eta_estimated": bool(facts["rollback_eta_estimated"]) if reports_type else False,
         "rationale": rationale,
-        "plan": parts["plan"],
-        "checklists": parts["checklists"],
-        "monitoring": parts["monitoring"],
-        "warnings": parts["warnings"],
-        "communication": parts["communication"],
+        "plan": plan,
+        "checklists": checklists,
+        "monitoring": monitoring,
+        "warnings": warnings,
+        "communication": communication,
         "policy": policy.identity,
     }
     return built(Decision, fields, _EVERY_DECISION_FIELD)
@@ -238,20 +246,29 @@ def assembler(policy: Policy) -> Assembler:
 def _assembler(policy: Policy) -> Assembler:
     runtime = policy.runtime
     actions: _ActionFacts = runtime.once(_ACTIONS, _action_facts, policy)
-    expand = policy.plan.expand if policy.plan is not None else None
+    catalogue = policy.plan
+    # the plan parts, remembered by the runtime and afresh (remember=False)
+    remembered, afresh = (
+        (catalogue.expander(runtime), catalogue.expander(None))
+        if catalogue is not None
+        else (_no_plan, _no_plan)
+    )
     explain = rationale(policy).steps
 
     def assemble(
         facts: Mapping[str, Any], fired: Mapping[str, tuple[int, ...]], remember: bool
     ) -> Decision:
         action = actions.get(facts["action"]) or _action(policy, facts["action"])
-        parts = (
-            expand(facts, runtime if remember else None) if expand is not None else _own(_NO_PLAN)
-        )
+        parts = (remembered if remember else afresh)(facts)
         steps = explain(facts, fired, action[2], remember=remember)
         return _decision(policy, facts, steps, parts, action)
 
     return assemble
+
+
+def _no_plan(facts: Mapping[str, Any]) -> Parts:
+    """The plan parts of a policy without a plan: none (lists of their own)."""
+    return _own(_NO_PLAN)
 
 
 def assemble(policy: Policy, trace: Trace, *, remember: bool = True) -> Decision:

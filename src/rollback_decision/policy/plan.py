@@ -22,6 +22,7 @@ from typing import Any
 from rollback_decision._models import built, every_field
 from rollback_decision.decision import (
     Checklist,
+    Communication,
     DecisionWarning,
     Monitoring,
     PlanStep,
@@ -32,7 +33,7 @@ from rollback_decision.errors import did_you_mean
 from rollback_decision.policy.plan_texts import (
     PlanMessage,
     PlanText,
-    communication,
+    communicator,
     fact_or_parameter,
 )
 from rollback_decision.policy.spec import ParamRef, PolicyDocument
@@ -40,7 +41,15 @@ from rollback_decision.policy.templates import Template
 from rollback_decision.policy.types import FactType
 from rollback_decision.runtime import Runtime
 
-__all__ = ["CATALOGUES", "PLAN_OUTPUTS", "PlanCatalogue", "catalogue_ids", "compile_plan"]
+__all__ = [
+    "CATALOGUES",
+    "PARTS",
+    "PLAN_OUTPUTS",
+    "Parts",
+    "PlanCatalogue",
+    "catalogue_ids",
+    "compile_plan",
+]
 
 #: Catalogues of the plan that tables select from, by id.
 CATALOGUES = (
@@ -66,6 +75,16 @@ PLAN_OUTPUTS = {
     "notify_messages": "messages",
     "post_mortem": "post_mortems",
 }
+
+#: The Decision's plan parts, in its field order (what :meth:`PlanCatalogue.expand` names).
+PARTS = ("plan", "checklists", "monitoring", "warnings", "communication")
+#: The plan parts :meth:`PlanCatalogue.expander` gives, in :data:`PARTS` order (the lists
+#: are the caller's own).
+Parts = tuple[
+    list[PlanStep], list[Checklist], list[Monitoring], list[DecisionWarning], Communication | None
+]
+#: Nothing remembered (the merged plans' reader without a runtime).
+_NOTHING: Mapping[Any, Any] = MappingProxyType({})
 
 # The field names the models built here share (see rollback_decision._models).
 _EVERY_STEP_FIELD = every_field(PlanStep)
@@ -191,25 +210,43 @@ class PlanCatalogue:
         return tuple(out)
 
     def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-        """The Decision's plan, checklists, monitoring, warnings and communication.
+        """The Decision's plan, checklists, monitoring, warnings and communication, by name
+        (:data:`PARTS`): what :meth:`expander` gives, for one call."""
+        return dict(zip(PARTS, self.expander(runtime)(facts), strict=True))
+
+    def expander(self, runtime: Runtime | None) -> Callable[[Mapping[str, Any]], Parts]:
+        """The Decision's plan parts (:data:`Parts`) as a function of the facts, what it reads
+        bound once (the engine makes one per policy).
 
         Each part depends only on the ids the tables selected and the values its texts name;
         ``runtime`` (if given) remembers each on them. Each call gets its own lists.
         """
-        get = facts.get
-        warnings: Sequence[str] = get("plan_warnings") or ()
-        procedures = tuple(get("plan_procedures") or ())
+        plan, warning, fixed = self.plan, self._warning, self.fixed_warnings.get
+        checklist, monitor = self.checklists.__getitem__, self.monitoring.__getitem__
+        communicate = communicator(self, runtime)
         # (the hot path of plan(): a remembered merge, without a frame of its own)
-        merged = runtime.memos["plan.merged"].reader(procedures) if runtime is not None else None
-        return {
-            "plan": list(merged) if merged is not None else self.plan(procedures, runtime),
-            "checklists": list(map(self.checklists.__getitem__, get("plan_checklists") or ())),
-            "monitoring": list(map(self.monitoring.__getitem__, get("plan_monitoring") or ())),
-            "warnings": [self._warning(wid, facts, runtime) for wid in warnings]
-            if warnings
-            else [],
-            "communication": communication(self, facts, runtime),
-        }
+        merged = runtime.memos["plan.merged"].reader if runtime is not None else _NOTHING.get
+
+        def expand(facts: Mapping[str, Any]) -> Parts:
+            get = facts.get
+            procedures = get("plan_procedures") or ()
+            if procedures.__class__ is not tuple:  # (derived lists are tuples already)
+                procedures = tuple(procedures)
+            found: tuple[PlanStep, ...] | None = merged(procedures)
+            checklists = get("plan_checklists")
+            monitoring = get("plan_monitoring")
+            warnings = get("plan_warnings")
+            return (
+                [*found] if found is not None else plan(procedures, runtime),
+                [*map(checklist, checklists)] if checklists else [],
+                [*map(monitor, monitoring)] if monitoring else [],
+                [fixed(wid) or warning(wid, facts, runtime) for wid in warnings]
+                if warnings
+                else [],
+                communicate(facts),
+            )
+
+        return expand
 
     def _warning(
         self, wid: str, facts: Mapping[str, Any], runtime: Runtime | None

@@ -24,7 +24,7 @@ from rollback_decision.runtime import Runtime
 if TYPE_CHECKING:  # pragma: no cover
     from rollback_decision.policy.plan import PlanCatalogue
 
-__all__ = ["PlanMessage", "PlanText", "communication", "fact_or_parameter"]
+__all__ = ["Communicate", "PlanMessage", "PlanText", "communicator", "fact_or_parameter"]
 
 # The field names the models built here share (see rollback_decision._models).
 _EVERY_COMMUNICATION_FIELD = every_field(Communication)
@@ -71,39 +71,66 @@ def fact_or_parameter(
     return lambda name: facts[name] if name in facts else parameters[name]
 
 
-def communication(
-    catalogue: PlanCatalogue, facts: Mapping[str, Any], runtime: Runtime | None
-) -> Communication | None:
-    """The communication the tables selected (None: no communication plan), remembered by
-    ``runtime`` (if given) per selection and the values its messages name."""
-    get = facts.get
-    plans: Sequence[str] = get("communication_plan") or ()
-    if not plans:
-        return None
-    stakeholders = tuple(get("notify_stakeholders") or ())
-    messages = tuple(get("notify_messages") or ())
-    post_mortems = tuple(get("post_mortem") or ())
-    entries = catalogue.messages
+#: What :func:`communicator` gives: a decision's communication from its facts.
+Communicate = Callable[[Mapping[str, Any]], Communication | None]
+
+
+def communicator(catalogue: PlanCatalogue, runtime: Runtime | None) -> Communicate:
+    """The communication the tables selected (None: no communication plan) as a function of
+    the facts, remembered by ``runtime`` (if given) per selection and the values its messages
+    name; the memos it reads are bound once."""
     if runtime is None:
-        value = fact_or_parameter(facts, catalogue.parameters)
-        return _communication(catalogue, plans[0], stakeholders, messages, post_mortems, value)
+
+        def afresh(facts: Mapping[str, Any]) -> Communication | None:
+            get = facts.get
+            plans: Sequence[str] = get("communication_plan") or ()
+            if not plans:
+                return None
+            value = fact_or_parameter(facts, catalogue.parameters)
+            return _communication(
+                catalogue,
+                plans[0],
+                tuple(get("notify_stakeholders") or ()),
+                tuple(get("notify_messages") or ()),
+                tuple(get("post_mortem") or ()),
+                value,
+            )
+
+        return afresh
+
+    entries = catalogue.messages
     # The messages fix which values their texts name (and in which order): the key. A
     # parameter's value is the catalogue's own (``get`` reads None for it unless a fact has
     # its name); facts are hashable. The names of a selection of messages are remembered.
-    names: tuple[str, ...] | None = runtime.memos["plan.message_names"].reader(messages)
-    if names is None:
-        names = runtime.memos["plan.message_names"].put(
-            messages, tuple(chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages))))
-        )
-    key = (plans[0], stakeholders, messages, post_mortems, *map(get, names))
-    memo = runtime.memos["plan.communication"]
-    found: Communication | None = memo.reader(key)
-    if found is None:
-        found = memo.put(
-            key,
-            _remembered(catalogue, facts, runtime, plans[0], stakeholders, messages, post_mortems),
-        )
-    return found
+    names_memo, memo = runtime.memos["plan.message_names"], runtime.memos["plan.communication"]
+    names_of, found_by = names_memo.reader, memo.reader
+
+    def remembered(facts: Mapping[str, Any]) -> Communication | None:
+        get = facts.get
+        plans: Sequence[str] = get("communication_plan") or ()
+        if not plans:
+            return None
+        stakeholders = tuple(get("notify_stakeholders") or ())
+        messages = tuple(get("notify_messages") or ())
+        post_mortems = tuple(get("post_mortem") or ())
+        names: tuple[str, ...] | None = names_of(messages)
+        if names is None:
+            names = names_memo.put(
+                messages,
+                tuple(chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
+            )
+        key = (plans[0], stakeholders, messages, post_mortems, *map(get, names))
+        found: Communication | None = found_by(key)
+        if found is None:
+            found = memo.put(
+                key,
+                _remembered(
+                    catalogue, facts, runtime, plans[0], stakeholders, messages, post_mortems
+                ),
+            )
+        return found
+
+    return remembered
 
 
 def _remembered(
