@@ -43,7 +43,6 @@ from rollback_decision.runtime import Runtime
 
 __all__ = [
     "CATALOGUES",
-    "PARTS",
     "PLAN_OUTPUTS",
     "Parts",
     "PlanCatalogue",
@@ -76,10 +75,8 @@ PLAN_OUTPUTS = {
     "post_mortem": "post_mortems",
 }
 
-#: The Decision's plan parts, in its field order (what :meth:`PlanCatalogue.expand` names).
-PARTS = ("plan", "checklists", "monitoring", "warnings", "communication")
-#: The plan parts :meth:`PlanCatalogue.expander` gives, in :data:`PARTS` order (the lists
-#: are the caller's own).
+#: The plan parts :meth:`PlanCatalogue.expander` gives, in the Decision's field order: plan,
+#: checklists, monitoring, warnings (lists of the caller's own) and communication.
 Parts = tuple[
     list[PlanStep], list[Checklist], list[Monitoring], list[DecisionWarning], Communication | None
 ]
@@ -123,7 +120,7 @@ _Ranked = tuple[int, "str | None", bool, int, _Step]
 
 @dataclass
 class PlanCatalogue:
-    """Pre-built plan parts; :meth:`expand` turns the selected ids into Decision fields."""
+    """Pre-built plan parts; :meth:`expander` turns the selected ids into Decision fields."""
 
     procedures: Mapping[str, tuple[_Step, ...]]
     checklists: Mapping[str, Checklist]
@@ -208,11 +205,6 @@ class PlanCatalogue:
                 ident = base + n
                 append(numbered(ident) or put(ident, step.numbered(n)))
         return tuple(out)
-
-    def expand(self, facts: Mapping[str, Any], runtime: Runtime | None = None) -> dict[str, Any]:
-        """The Decision's plan, checklists, monitoring, warnings and communication, by name
-        (:data:`PARTS`): what :meth:`expander` gives, for one call."""
-        return dict(zip(PARTS, self.expander(runtime)(facts), strict=True))
 
     def expander(self, runtime: Runtime | None) -> Callable[[Mapping[str, Any]], Parts]:
         """The Decision's plan parts (:data:`Parts`) as a function of the facts, what it reads
