@@ -82,19 +82,11 @@ def communicator(catalogue: PlanCatalogue, runtime: Runtime | None) -> Communica
     if runtime is None:
 
         def afresh(facts: Mapping[str, Any]) -> Communication | None:
-            get = facts.get
-            plans: Sequence[str] = get("communication_plan") or ()
-            if not plans:
+            selected = _selection(facts)
+            if selected is None:
                 return None
             value = fact_or_parameter(facts, catalogue.parameters)
-            return _communication(
-                catalogue,
-                plans[0],
-                tuple(get("notify_stakeholders") or ()),
-                tuple(get("notify_messages") or ()),
-                tuple(get("post_mortem") or ()),
-                value,
-            )
+            return _communication(catalogue, *selected, value)
 
         return afresh
 
@@ -106,31 +98,42 @@ def communicator(catalogue: PlanCatalogue, runtime: Runtime | None) -> Communica
     names_of, found_by = names_memo.reader, memo.reader
 
     def remembered(facts: Mapping[str, Any]) -> Communication | None:
-        get = facts.get
-        plans: Sequence[str] = get("communication_plan") or ()
-        if not plans:
+        selected = _selection(facts)
+        if selected is None:
             return None
-        stakeholders = tuple(get("notify_stakeholders") or ())
-        messages = tuple(get("notify_messages") or ())
-        post_mortems = tuple(get("post_mortem") or ())
+        messages = selected[2]
         names: tuple[str, ...] | None = names_of(messages)
         if names is None:
             names = names_memo.put(
                 messages,
                 tuple(chain.from_iterable(map(_NAMES, map(entries.__getitem__, messages)))),
             )
-        key = (plans[0], stakeholders, messages, post_mortems, *map(get, names))
+        key = (*selected, *map(facts.get, names))
         found: Communication | None = found_by(key)
         if found is None:
-            found = memo.put(
-                key,
-                _remembered(
-                    catalogue, facts, runtime, plans[0], stakeholders, messages, post_mortems
-                ),
-            )
+            found = memo.put(key, _remembered(catalogue, facts, runtime, *selected))
         return found
 
     return remembered
+
+
+#: What the tables selected for a communication: its plan and the ids of its stakeholder
+#: groups, messages and post-mortems.
+_Selection = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _selection(facts: Mapping[str, Any]) -> _Selection | None:
+    """The communication the facts select (None: no communication plan)."""
+    get = facts.get
+    plans: Sequence[str] = get("communication_plan") or ()
+    if not plans:
+        return None
+    return (
+        plans[0],
+        tuple(get("notify_stakeholders") or ()),
+        tuple(get("notify_messages") or ()),
+        tuple(get("post_mortem") or ()),
+    )
 
 
 def _remembered(
