@@ -95,8 +95,9 @@ _local = threading.local()
 
 
 #: How many times a ruleset is handed to durable-rules before its rejection is final (see
-#: :meth:`DurableRuleset.register`).
-REGISTER_ATTEMPTS = 2
+#: :meth:`DurableRuleset.register`). Two were not always enough: a full test run on a fresh
+#: clone saw the spurious "error code: 102" twice in a row for the same ruleset.
+REGISTER_ATTEMPTS = 4
 
 
 class DurableRuleset:
