@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from rollback_decision import Decision, Incident, Policy, decide, load_policy
 from rollback_decision.engine import clear_caches, core, durable, native
+from rollback_decision.engine.durable.ruleset import REGISTER_ATTEMPTS
 from rollback_decision.errors import DecisionError, EngineUnavailableError
 from rollback_decision.facts import (
     Change,
@@ -848,12 +849,12 @@ def _random_incidents(rng: random.Random, count: int) -> list[Incident]:
 
 
 @needs_durable
-@pytest.mark.parametrize("failures", [1, 2])
+@pytest.mark.parametrize("failures", [REGISTER_ATTEMPTS - 1, REGISTER_ATTEMPTS])
 def test_a_ruleset_rejected_with_a_parse_error_is_handed_over_once_more(
     policy: Policy, monkeypatch: pytest.MonkeyPatch, failures: int
 ) -> None:
-    """durable-rules has rejected a ruleset with its JSON parse error (102) and accepted it
-    on the next registration: the ruleset is handed over twice before the rejection is
+    """durable-rules has rejected a ruleset with its error 102 and accepted it on a later
+    registration: the ruleset is handed over REGISTER_ATTEMPTS times before the rejection is
     final, and then the error says what durable-rules said."""
     import uuid
 
@@ -872,11 +873,11 @@ def test_a_ruleset_rejected_with_a_parse_error_is_handed_over_once_more(
 
     monkeypatch.setattr(host, "set_rulesets", flaky)
     ruleset = DurableRuleset(f"retry_{uuid.uuid4().hex}", policy.tables)
-    if failures == 1:
+    if failures < REGISTER_ATTEMPTS:
         ruleset.register()
-        assert calls == [ruleset.name, ruleset.name]
+        assert calls == [ruleset.name] * (failures + 1)
         assert host.get_ruleset(ruleset.name) is not None  # registered
     else:
         with pytest.raises(DurableTranslationError, match="error code: 102"):
             ruleset.register()
-        assert len(calls) == 2
+        assert len(calls) == REGISTER_ATTEMPTS

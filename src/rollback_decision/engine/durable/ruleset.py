@@ -183,9 +183,10 @@ class DurableRuleset:
                 host.set_rulesets({self.name: copy.deepcopy(self.definition)})
                 break
             except Exception as exc:
-                # durable-rules' C engine has rejected a ruleset it accepts on the next
-                # registration ("error code: 102", its JSON parse error) in a process that had
-                # registered other rulesets before; a failed creation registers nothing.
+                # durable-rules' C engine has rejected a ruleset it accepts on a later
+                # registration ("error code: 102", ERR_UNEXPECTED_TYPE in its rules.h) in a
+                # process that had registered other rulesets before; a failed creation
+                # registers nothing.
                 if attempt + 1 < REGISTER_ATTEMPTS and "error code: 102" in str(exc):
                     continue
                 raise DurableTranslationError(f"durable-rules rejected the ruleset: {exc}") from exc
