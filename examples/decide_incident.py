@@ -7,8 +7,10 @@ incident = Incident.model_validate(
         "related_to_deployment": True,
         "symptoms": ["minor_functional_issue"],
         "fix_forward_eta_minutes": 20,
-        "change": {"components": ["application_code", "database_schema"],
-                   "data_scenario": "forward_compatible_schema"},
+        "change": {
+            "components": ["application_code", "database_schema"],
+            "data_scenario": "forward_compatible_schema",
+        },
     }
 )
 
