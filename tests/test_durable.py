@@ -850,7 +850,7 @@ def _random_incidents(rng: random.Random, count: int) -> list[Incident]:
 
 @needs_durable
 @pytest.mark.parametrize("failures", [REGISTER_ATTEMPTS - 1, REGISTER_ATTEMPTS])
-def test_a_ruleset_rejected_with_a_parse_error_is_handed_over_once_more(
+def test_a_ruleset_rejected_with_error_102_is_handed_over_up_to_register_attempts_times(
     policy: Policy, monkeypatch: pytest.MonkeyPatch, failures: int
 ) -> None:
     """durable-rules has rejected a ruleset with its error 102 and accepted it on a later
